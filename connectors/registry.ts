@@ -1,0 +1,11 @@
+/**
+ * The typed registry of connector kinds. src/config validates each `sources[]` / `helpdesks[]` entry with the
+ * schema registered here, so adding a connector is one line.
+ */
+import type { SourceConnector, TicketSink } from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
+export const sourceConnectors: Record<string, SourceConnector<any>> = {};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const ticketSinks: Record<string, TicketSink<any>> = {};

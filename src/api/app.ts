@@ -1,0 +1,46 @@
+/**
+ * The Hono app: request ids, metrics, one error shape, and the routes. Built from its dependencies so tests
+ * can mount it without a socket.
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/client.js';
+import { errorResponse, handleError } from './error-shape.js';
+import type { Metrics } from './metrics.js';
+import { healthRoutes } from './routes/health.js';
+import { openapiRoutes } from './routes/openapi.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  version: string;
+}
+
+export type AppEnv = { Variables: { requestId: string } };
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    const end = deps.metrics.httpDuration.startTimer();
+    await next();
+    c.header('x-request-id', requestId);
+    // Label by route pattern, not URL, so serials and ids don't explode the metric's cardinality.
+    end({ method: c.req.method, route: routePath(c), status: String(c.res.status) });
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', openapiRoutes());
+
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError(handleError(deps.log));
+  return app;
+}

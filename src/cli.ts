@@ -1,0 +1,126 @@
+/**
+ * `rollcall <command>`. Only commands that work are listed. Exit codes follow DESIGN §10.
+ */
+import { parseArgs } from 'node:util';
+import { runtimeEnv } from './config/index.js';
+import { openDatabase } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { ConfigError, errorMessage, isAppError } from './errors.js';
+import { checkCommand } from './cli/check.js';
+import { buildContext, type CommandContext, type Io } from './cli/context.js';
+import { EXIT, type ExitCode } from './cli/exit-codes.js';
+import { serveCommand } from './cli/serve.js';
+import { version } from './version.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options?: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  run(ctx: CommandContext, values: Record<string, unknown>, positionals: string[]): Promise<ExitCode>;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'migrate, schedule the sources, and serve the admin API (the container command)',
+    usage: 'rollcall serve',
+    run: (ctx) => serveCommand(ctx),
+  },
+  migrate: {
+    summary: 'apply database migrations and exit',
+    usage: 'rollcall migrate',
+    run: async (ctx) => {
+      const db = await openDatabase({ url: ctx.config.database.url, dataDir: ctx.config.database.dataDir, lock: true });
+      try {
+        const r = await migrate(db);
+        ctx.io.out(`migrations applied: ${r.applied} (${db.kind})`);
+      } finally {
+        await db.close();
+      }
+      return EXIT.ok;
+    },
+  },
+  check: {
+    summary: "validate the config and run each source's connectivity check",
+    usage: 'rollcall check',
+    run: (ctx) => checkCommand(ctx),
+  },
+};
+
+function helpText(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length), 7);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    `rollcall ${version}: the 1:1 device ledger`,
+    '',
+    'usage: rollcall <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    `  ${'version'.padEnd(width)}  print the version`,
+    '',
+    'options:',
+    '  --config FILE  config file (default: $ROLLCALL_CONFIG, config/rollcall.yaml, else config/demo.yaml)',
+    '  --help         show help',
+    '',
+    'exit codes: 0 ok, 1 failure, 2 bad usage or config, 3 run held by the deletion threshold',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = Boolean(process.stderr.isTTY)): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(helpText());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === 'version' || name === '--version') {
+    io.out(version);
+    return EXIT.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`unknown command "${name}"\n\n${helpText()}`);
+    return EXIT.usage;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...command.options },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    io.err(`${errorMessage(e)}\nusage: ${command.usage}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.out(`${command.summary}\nusage: ${command.usage}`);
+    return EXIT.ok;
+  }
+  let ctx: CommandContext;
+  try {
+    ctx = buildContext(runtimeEnv(), parsed.values.config as string | undefined, io, stderrIsTty);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  try {
+    return await command.run(ctx, parsed.values, parsed.positionals);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return EXIT.usage;
+    }
+    io.err(`rollcall ${name} failed: ${isAppError(e) ? `[${e.code}] ` : ''}${errorMessage(e)}`);
+    ctx.log.debug({ err: e }, 'command failed');
+    return EXIT.failure;
+  }
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};

@@ -1,0 +1,124 @@
+/**
+ * The top-level config schema (DESIGN §9). Per-source and per-helpdesk keys are not known here: they are
+ * validated by each connector's own `configSchema` through connectors/registry.ts (see load.ts).
+ */
+import { z } from 'zod';
+
+const cronExpr = z.string().refine((s) => s.trim().split(/\s+/).length >= 5 && s.trim().split(/\s+/).length <= 6, {
+  message: 'expected a cron expression with 5 or 6 fields',
+});
+
+export const deletionThresholdSchema = z.strictObject({
+  /** Hold a full run that would deactivate more than this share of the source's active records. */
+  percent: z.number().min(0).max(100).default(10),
+  /** ...or more than this many records, whichever is smaller. */
+  absolute: z.number().int().min(0).default(500),
+});
+
+/** Keys every source has; the rest of a `sources[]` entry belongs to the connector. */
+export const commonSourceSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
+  kind: z.string(),
+  enabled: z.boolean().default(true),
+  schedule: cronExpr.optional(),
+  deltaSchedule: cronExpr.optional(),
+  deletionThreshold: deletionThresholdSchema.default({ percent: 10, absolute: 500 }),
+});
+export const COMMON_SOURCE_KEYS = ['id', 'kind', 'enabled', 'schedule', 'deltaSchedule', 'deletionThreshold'] as const;
+
+export const commonHelpdeskSchema = z.object({ id: z.string().min(1), kind: z.string() });
+export const COMMON_HELPDESK_KEYS = ['id', 'kind'] as const;
+
+const ruleConfigSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
+    ticket: z.boolean().optional(),
+  })
+  .catchall(z.unknown());
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** How long SIGTERM waits for in-flight requests and runs before closing anyway. */
+      shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+      /** The public base URL of the admin pages, used in ticket links. */
+      publicUrl: z.string().url().optional(),
+    })
+    .default({ host: '0.0.0.0', port: 8080, logLevel: 'info', shutdownTimeoutMs: 10_000 }),
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      /** Embedded PGlite directory, used when no url is set. */
+      dataDir: z.string().default('./data'),
+      poolSize: z.number().int().min(1).max(100).default(10),
+    })
+    .default({ dataDir: './data', poolSize: 10 }),
+  district: z.strictObject({
+    name: z.string().min(1),
+    timezone: z.string().refine(isTimeZone, 'expected an IANA time zone such as America/Chicago').default('UTC'),
+    /** Email domains the district owns; recent users outside them are never matched. */
+    domains: z.array(z.string().min(1)).default([]),
+    /** OneRoster grade codes in the 1:1 program (e.g. ["03", ..., "12"]). */
+    oneToOneGrades: z.array(z.string()).default([]),
+  }),
+  sources: z.array(z.unknown()).default([]),
+  reconcile: z
+    .strictObject({
+      /** Per rule: enabled, severity, ticket, and the rule's own options. */
+      rules: z.record(z.string(), ruleConfigSchema).default({}),
+      staleAfterDays: z.number().int().min(1).default(30),
+      aueWarningDays: z.number().int().min(0).default(180),
+      /** Org unit path prefix → school (org sourcedId or identifier). */
+      ouSchoolMap: z.record(z.string(), z.string()).default({}),
+      /**
+       * Evaluate time-based rules as of this date instead of the clock. For demos and for auditing a past
+       * snapshot; leave unset in production.
+       */
+      asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(),
+    })
+    .default({ rules: {}, staleAfterDays: 30, aueWarningDays: 180, ouSchoolMap: {} }),
+  helpdesks: z.array(z.unknown()).default([]),
+  webhooks: z
+    .strictObject({
+      endpoints: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1),
+            url: z.string().url(),
+            secret: z.string().regex(/^whsec_/, 'expected a Standard Webhooks secret starting with whsec_'),
+            events: z.array(z.string()).default(['*']),
+          }),
+        )
+        .default([]),
+    })
+    .default({ endpoints: [] }),
+  api: z
+    .strictObject({
+      tokens: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            token: z.string().min(16, 'tokens must be at least 16 characters'),
+            scopes: z.array(z.enum(['read', 'write', 'admin'])).min(1),
+          }),
+        )
+        .default([]),
+    })
+    .default({ tokens: [] }),
+});
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type DeletionThreshold = z.infer<typeof deletionThresholdSchema>;
