@@ -2,10 +2,15 @@
  * The typed registry of connector kinds. src/config validates each `sources[]` / `helpdesks[]` entry with the
  * schema registered here, so adding a connector is one line.
  */
+import { deviceCsv } from './device-csv/index.js';
+import { onerosterCsv } from './oneroster-csv/index.js';
 import type { SourceConnector, TicketSink } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
-export const sourceConnectors: Record<string, SourceConnector<any>> = {};
+export const sourceConnectors: Record<string, SourceConnector<any>> = {
+  [onerosterCsv.kind]: onerosterCsv,
+  [deviceCsv.kind]: deviceCsv,
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ticketSinks: Record<string, TicketSink<any>> = {};

@@ -62,7 +62,6 @@ CREATE TABLE "devices" (
 	"manufacturer" text,
 	"platform" text NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,
-	"content_hash" text NOT NULL,
 	"first_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"deactivated_at" timestamp with time zone,

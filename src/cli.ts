@@ -5,17 +5,20 @@ import { parseArgs } from 'node:util';
 import { runtimeEnv } from './config/index.js';
 import { openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { ConfigError, errorMessage, isAppError } from './errors.js';
+import { ConfigError, errorMessage, isAppError, ValidationError } from './errors.js';
 import { checkCommand } from './cli/check.js';
 import { buildContext, type CommandContext, type Io } from './cli/context.js';
 import { EXIT, type ExitCode } from './cli/exit-codes.js';
 import { serveCommand } from './cli/serve.js';
+import { syncCommand, syncOptions } from './cli/sync.js';
+import { approveCommand } from './cli/approve.js';
 import { version } from './version.js';
 
 interface Command {
   summary: string;
   usage: string;
   options?: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  positionals?: boolean;
   run(ctx: CommandContext, values: Record<string, unknown>, positionals: string[]): Promise<ExitCode>;
 }
 
@@ -38,6 +41,18 @@ const commands: Record<string, Command> = {
       }
       return EXIT.ok;
     },
+  },
+  sync: {
+    summary: 'sync sources now and print what changed (exit 3 when the deletion threshold holds a run)',
+    usage: 'rollcall sync [--source ID] [--mode full|delta] [--dry-run] [--force]',
+    options: syncOptions,
+    run: (ctx, values) => syncCommand(ctx, values),
+  },
+  approve: {
+    summary: "apply a held run's deactivations",
+    usage: 'rollcall approve RUN_ID',
+    positionals: true,
+    run: (ctx, values, positionals) => approveCommand(ctx, values, positionals),
   },
   check: {
     summary: "validate the config and run each source's connectivity check",
@@ -86,7 +101,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
     parsed = parseArgs({
       args: rest,
       options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...command.options },
-      allowPositionals: false,
+      allowPositionals: Boolean(command.positionals),
       strict: true,
     });
   } catch (e) {
@@ -110,7 +125,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
   try {
     return await command.run(ctx, parsed.values, parsed.positionals);
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof ValidationError) {
       io.err(e.message);
       return EXIT.usage;
     }

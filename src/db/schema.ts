@@ -109,8 +109,8 @@ export const devices = pgTable('devices', {
   model: text('model'),
   manufacturer: text('manufacturer'),
   platform: text('platform', { enum: ['chromeos', 'windows', 'ios', 'macos', 'android', 'other'] }).notNull(),
+  /** `inactive` once no MDM reports the device any more. Attributes merge from all observations. */
   status: text('status', { enum: ['active', 'inactive'] }).notNull().default('active'),
-  contentHash: text('content_hash').notNull(),
   firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
   lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   deactivatedAt: ts('deactivated_at'),

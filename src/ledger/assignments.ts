@@ -1,0 +1,85 @@
+/**
+ * Who holds each device, according to the MDMs (DESIGN §5), kept as `assignments` with history. Recomputed over
+ * the whole ledger after every run, set-based: a roster change can resolve a user an MDM named yesterday.
+ *
+ * Per live observation, the user is the MDM's own (Google annotatedUser, Intune primary user), else the first
+ * recent user in a district domain. Users match people by lower(email), then username@district-domain, then
+ * a userId (`LDAP:jsmith` matches jsmith@...). A device's holder comes from its most recently synced
+ * observation that matched. Manual assignments are authoritative and never touched here.
+ */
+import { sql } from 'drizzle-orm';
+import { rows, type Executor } from '../db/client.js';
+
+export interface AssignmentCounts {
+  started: number;
+  ended: number;
+}
+
+async function computeHolders(tx: Executor, domains: string[]): Promise<void> {
+  const doms = sql`${sql.param(domains.map((d) => d.toLowerCase()))}::text[]`;
+  // A domain matches itself or any subdomain (students.maplewood.org is within maplewood.org).
+  await tx.execute(sql`drop table if exists tmp_holders`);
+  await tx.execute(sql`
+    create temp table tmp_holders on commit drop as
+    with doms as (select ${doms} as __doms),
+    obs as (
+      select o.id, o.device_id, o.source_id, o.last_sync_at,
+        coalesce(o.user_email, (
+          select lower(r.e) from jsonb_array_elements_text(o.recent_users) with ordinality as r(e, i), doms
+          where exists (select 1 from unnest(doms.__doms) dm where split_part(lower(r.e), '@', 2) = dm or split_part(lower(r.e), '@', 2) like '%.' || dm)
+          order by r.i limit 1)) as email
+      from device_observations o
+      where o.active and o.status not in ('deprovisioned', 'retired', 'wiped', 'deleted')
+    ),
+    cand as (
+      select obs.id as obs_id, p.id as person_id, 1 as pri, p.deactivated_at from obs join people p on lower(p.email) = obs.email
+      union all
+      select obs.id, p.id, 2, p.deactivated_at from obs, doms join people p on true
+        where lower(p.username) = split_part(obs.email, '@', 1)
+          and exists (select 1 from unnest(doms.__doms) dm where split_part(obs.email, '@', 2) = dm or split_part(obs.email, '@', 2) like '%.' || dm)
+      union all
+      select obs.id, p.id, 3, p.deactivated_at from obs join (
+        select p.id, p.deactivated_at, lower(split_part(u, ':', 2)) as k from people p, unnest(p.user_ids) u
+      ) p on p.k = split_part(obs.email, '@', 1) and p.k <> ''
+    ),
+    best as (
+      select distinct on (obs_id) obs_id, person_id from cand
+      order by obs_id, pri, (deactivated_at is null) desc, person_id
+    )
+    select distinct on (obs.device_id) obs.device_id, best.person_id, obs.source_id
+    from obs join best on best.obs_id = obs.id
+    order by obs.device_id, obs.last_sync_at desc nulls last, obs.id`);
+}
+
+export async function reconcileAssignments(tx: Executor, domains: string[], runId: number | null, actor: string): Promise<AssignmentCounts> {
+  await computeHolders(tx, domains);
+  const [ended] = await rows<{ n: number }>(tx, sql`
+    with gone as (
+      update assignments a set ended_at = now(),
+        ended_reason = case when h.person_id is null then 'mdm-user-cleared' else 'mdm-user-changed' end
+      from assignments a2 left join tmp_holders h on h.device_id = a2.device_id
+      where a.id = a2.id and a.ended_at is null and a.origin = 'mdm'
+        and (h.person_id is null or h.person_id <> a.person_id)
+      returning a.id, a.device_id, a.person_id, a.ended_reason
+    ),
+    ev as (
+      insert into events (run_id, actor, entity, entity_id, action, diff)
+      select ${runId}, ${actor}, 'assignment', id, 'end', jsonb_build_object('deviceId', device_id, 'personId', person_id, 'reason', ended_reason)
+      from gone returning 1
+    )
+    select count(*)::int as n from ev`);
+  const [started] = await rows<{ n: number }>(tx, sql`
+    with new as (
+      insert into assignments (device_id, person_id, origin, source_id)
+      select h.device_id, h.person_id, 'mdm', h.source_id from tmp_holders h
+      where not exists (select 1 from assignments a where a.device_id = h.device_id and a.ended_at is null)
+      returning id, device_id, person_id, source_id
+    ),
+    ev as (
+      insert into events (run_id, actor, entity, entity_id, action, diff)
+      select ${runId}, ${actor}, 'assignment', id, 'start', jsonb_build_object('deviceId', device_id, 'personId', person_id, 'sourceId', source_id)
+      from new returning 1
+    )
+    select count(*)::int as n from ev`);
+  return { started: Number(started?.n ?? 0), ended: Number(ended?.n ?? 0) };
+}

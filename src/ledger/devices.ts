@@ -1,0 +1,72 @@
+/**
+ * Devices are keyed by normalised serial across all MDMs (DESIGN §5): a serial seen by Google and Intune is one
+ * device with two observations. The device row merges attributes (a source that knows the asset tag fills it;
+ * a source that doesn't never blanks it), and goes inactive only when no MDM reports it any more.
+ */
+import { sql } from 'drizzle-orm';
+import { rows, type Executor } from '../db/client.js';
+
+const attrs = ['asset_tag', 'model', 'manufacturer', 'platform', 'status'] as const;
+const attrJson = (a: string) => `jsonb_build_object(${attrs.map((n) => `'${n}', ${a}.${n}`).join(', ')})`;
+
+export async function upsertDevices(tx: Executor, runId: number | null, actor: string): Promise<{ created: number; updated: number; reactivated: number }> {
+  const result = await rows<{ action: string; n: number }>(tx, sql`
+    with s as (
+      -- Prefer a live row for the serial, then the file's last one.
+      select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
+      from stage_devices order by serial, deleted asc, seq desc
+    ),
+    old as (
+      select d.id, d.deactivated_at, ${sql.raw(attrJson('d'))} as oj from devices d join s on s.serial = d.serial
+    ),
+    up as (
+      insert into devices as d (serial, asset_tag, model, manufacturer, platform, status)
+      select serial, asset_tag, model, manufacturer, platform, 'active' from s
+      on conflict (serial) do update set
+        asset_tag = coalesce(excluded.asset_tag, d.asset_tag),
+        model = coalesce(excluded.model, d.model),
+        manufacturer = coalesce(excluded.manufacturer, d.manufacturer),
+        platform = case when d.platform = 'other' then excluded.platform else d.platform end,
+        status = case when d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial) then 'active' else d.status end,
+        deactivated_at = case when d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial) then null else d.deactivated_at end,
+        last_seen_at = now()
+      where (excluded.asset_tag is not null and excluded.asset_tag is distinct from d.asset_tag)
+         or (excluded.model is not null and excluded.model is distinct from d.model)
+         or (excluded.manufacturer is not null and excluded.manufacturer is distinct from d.manufacturer)
+         or (d.platform = 'other' and excluded.platform <> 'other')
+         or (d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial))
+      returning d.id, (d.xmax = 0) as inserted, d.deactivated_at, ${sql.raw(attrJson('d'))} as nj
+    ),
+    ev as (
+      insert into events (run_id, actor, entity, entity_id, action, diff)
+      select ${runId}, ${actor}, 'device', up.id,
+        case when up.inserted then 'create'
+             when old.deactivated_at is not null and up.deactivated_at is null then 'reactivate'
+             else 'update' end,
+        case when up.inserted then up.nj
+             else (select coalesce(jsonb_object_agg(e.key, jsonb_build_object('from', old.oj -> e.key, 'to', e.value)), '{}'::jsonb)
+                   from jsonb_each(up.nj) e where (old.oj -> e.key) is distinct from e.value) end
+      from up left join old on old.id = up.id
+      returning action
+    )
+    select action, count(*)::int as n from ev group by action`);
+  const by = Object.fromEntries(result.map((r) => [r.action, Number(r.n)]));
+  return { created: by.create ?? 0, updated: by.update ?? 0, reactivated: by.reactivate ?? 0 };
+}
+
+/** A device no MDM reports any more (every observation inactive) is deactivated, with history kept. */
+export async function deactivateOrphanDevices(tx: Executor, runId: number | null, actor: string): Promise<number> {
+  const [r] = await rows<{ n: number }>(tx, sql`
+    with gone as (
+      update devices d set status = 'inactive', deactivated_at = now()
+      where d.deactivated_at is null
+        and not exists (select 1 from device_observations o where o.device_id = d.id and o.active)
+      returning d.id
+    ),
+    ev as (
+      insert into events (run_id, actor, entity, entity_id, action, diff)
+      select ${runId}, ${actor}, 'device', id, 'deactivate', '{"reason":"no MDM reports it"}'::jsonb from gone returning 1
+    )
+    select count(*)::int as n from ev`);
+  return Number(r?.n ?? 0);
+}

@@ -1,0 +1,44 @@
+/**
+ * Staging: each batch a connector yields is appended to a temp table (dropped at commit) with one INSERT of
+ * unnested arrays. Nothing touches the ledger until the whole read is complete, so a read that fails halfway
+ * leaves the ledger exactly as it was.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { RecordByStream, Stream } from '../../connectors/types.js';
+import type { Executor } from '../db/client.js';
+import { contentHash } from './encode.js';
+import { stageColumns, type PgType, type StreamSpec } from './streams.js';
+
+const arrayType: Record<PgType, string> = {
+  text: 'text[]', int: 'int[]', bool: 'bool[]', date: 'date[]', timestamptz: 'timestamptz[]',
+  // List and JSON values travel as text and are cast on the way in.
+  'text[]': 'text[]', jsonb: 'text[]',
+};
+
+export async function createStage(tx: Executor, spec: StreamSpec): Promise<void> {
+  const cols = stageColumns(spec).map((c) => `"${c.name}" ${c.type}`).join(', ');
+  await tx.execute(sql.raw(`create temp table if not exists ${spec.stage} (seq int not null, external_id text not null, deleted bool not null, content_hash text not null, ${cols}) on commit drop`));
+}
+
+/** Appends one batch; `seqStart` numbers rows so the last duplicate of an id wins, as in the file. */
+export async function stageBatch<S extends Stream>(tx: Executor, spec: StreamSpec<S>, records: RecordByStream[S][], seqStart: number): Promise<void> {
+  if (records.length === 0) return;
+  const cols = stageColumns(spec);
+  const params: SQL[] = [
+    sql`${sql.param(records.map((_, i) => seqStart + i))}::int[]`,
+    sql`${sql.param(records.map((r) => r.externalId))}::text[]`,
+    sql`${sql.param(records.map((r) => r.deleted))}::bool[]`,
+    sql`${sql.param(records.map((r) => contentHash(r)))}::text[]`,
+    ...cols.map((c) => sql`${sql.param(records.map((r) => c.get(r)))}::${sql.raw(arrayType[c.type])}`),
+  ];
+  const names = ['seq', 'external_id', 'deleted', 'content_hash', ...cols.map((c) => c.name)];
+  const casts = ['seq', 'external_id', 'deleted', 'content_hash', ...cols.map((c) => (c.type === 'text[]' || c.type === 'jsonb' ? `"${c.name}"::${c.type}` : `"${c.name}"`))];
+  await tx.execute(sql`insert into ${sql.raw(spec.stage)} (${sql.raw(names.map((n) => `"${n}"`).join(', '))})
+    select ${sql.raw(casts.join(', '))} from unnest(${sql.join(params, sql`, `)}) as u(${sql.raw(names.map((n) => `"${n}"`).join(', '))})`);
+}
+
+/** Indexes the stage once it is complete: the upsert and the absence check join on external_id. */
+export async function indexStage(tx: Executor, spec: StreamSpec): Promise<void> {
+  await tx.execute(sql.raw(`create index on ${spec.stage} (external_id, seq)`));
+  await tx.execute(sql.raw(`analyze ${spec.stage}`));
+}

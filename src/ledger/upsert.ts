@@ -1,0 +1,90 @@
+/**
+ * The set-based write of one stream: a single statement that upserts every staged row whose content changed,
+ * and writes an `events` row with the field diff for each create / update / reactivate / explicit delete.
+ * All CTEs see the same snapshot, so `old` holds the values from before the upsert. Unchanged rows match the
+ * `WHERE content_hash IS DISTINCT FROM` guard and are not written at all.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { rows, type Executor } from '../db/client.js';
+import type { StreamSpec } from './streams.js';
+
+export interface UpsertCounts {
+  created: number;
+  updated: number;
+  reactivated: number;
+  deleted: number;
+}
+
+const q = (name: string) => `"${name}"`;
+
+function jsonOf(alias: string, names: string[]): string {
+  return `jsonb_build_object(${names.map((n) => `'${n}', ${alias}.${q(n)}`).join(', ')})`;
+}
+
+export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: string, runId: number | null, actor: string): Promise<UpsertCounts> {
+  const copied = spec.columns.map((c) => c.name);
+  const derived = spec.derived?.(sourceId) ?? {};
+  const derivedNames = Object.keys(derived);
+  const stateCol = spec.state.column;
+  const diffCols = [...copied, ...derivedNames, stateCol];
+  const liveValue = spec.state.fromRecord ?? spec.state.live;
+
+  const insertCols = ['source_id', 'external_id', ...copied, ...derivedNames, stateCol, 'deactivated_at', 'content_hash'];
+  const selectExprs: SQL[] = [
+    sql`${sourceId}`,
+    sql`s.external_id`,
+    ...copied.map((n) => sql.raw(`s.${q(n)}`)),
+    ...derivedNames.map((n) => derived[n]!),
+    sql`case when s.deleted then ${spec.state.dead} else ${liveValue} end`,
+    sql`case when s.deleted then now() end`,
+    sql`s.content_hash`,
+  ];
+  const updates = [...copied, ...derivedNames, stateCol].map((n) => `${q(n)} = excluded.${q(n)}`).join(', ');
+
+  const result = await rows<{ action: string; n: number }>(tx, sql`
+    with s as (
+      select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, seq desc
+    ),
+    old as (
+      select t.id, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as oj
+      from ${sql.raw(spec.table)} t join s on t.source_id = ${sourceId} and t.external_id = s.external_id
+    ),
+    up as (
+      insert into ${sql.raw(spec.table)} as t (${sql.raw(insertCols.map(q).join(', '))})
+      select ${sql.join(selectExprs, sql`, `)} from s
+      on conflict (source_id, external_id) do update set ${sql.raw(updates)},
+        deactivated_at = case when excluded.deactivated_at is null then null else coalesce(t.deactivated_at, excluded.deactivated_at) end,
+        content_hash = excluded.content_hash,
+        last_seen_at = now()
+      where t.content_hash is distinct from excluded.content_hash
+         or (t.deactivated_at is not null and excluded.deactivated_at is null)
+      returning t.id, (t.xmax = 0) as inserted, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as nj
+    ),
+    ev as (
+      insert into events (run_id, actor, entity, entity_id, action, diff)
+      select ${runId}, ${actor}, ${spec.entity}, up.id,
+        case
+          when up.inserted then 'create'
+          when old.deactivated_at is not null and up.deactivated_at is null then 'reactivate'
+          when old.deactivated_at is null and up.deactivated_at is not null then 'deactivate'
+          else 'update'
+        end,
+        case
+          when up.inserted then up.nj
+          else (select coalesce(jsonb_object_agg(e.key, jsonb_build_object('from', old.oj -> e.key, 'to', e.value)), '{}'::jsonb)
+                from jsonb_each(up.nj) e where (old.oj -> e.key) is distinct from e.value)
+        end
+      from up left join old on old.id = up.id
+      returning action
+    )
+    select action, count(*)::int as n from ev group by action`);
+
+  const by = Object.fromEntries(result.map((r) => [r.action, Number(r.n)]));
+  return { created: by.create ?? 0, updated: by.update ?? 0, reactivated: by.reactivate ?? 0, deleted: by.deactivate ?? 0 };
+}
+
+/** Distinct ids staged for a stream, and how many rows repeated an id already seen. */
+export async function stagedCounts(tx: Executor, spec: StreamSpec): Promise<{ distinct: number; rows: number }> {
+  const [r] = await rows<{ d: number; n: number }>(tx, sql.raw(`select count(distinct external_id)::int as d, count(*)::int as n from ${spec.stage}`));
+  return { distinct: Number(r?.d ?? 0), rows: Number(r?.n ?? 0) };
+}

@@ -1,0 +1,155 @@
+/**
+ * The ledger writer: the only code that writes domain rows. A sync run hands it every batch a connector
+ * yields (`add`), then `apply` writes the whole read set-based inside the run's transaction:
+ * upserts with history, deactivation of what vanished (full, bulk streams only, under the deletion
+ * threshold), and the MDM assignments that follow.
+ */
+import { sql } from 'drizzle-orm';
+import type { Batch, Stream } from '../../connectors/types.js';
+import type { DeletionThreshold } from '../config/schema.js';
+import type { Executor } from '../db/client.js';
+import { reconcileAssignments, type AssignmentCounts } from './assignments.js';
+import { applyDeactivations, exceedsThreshold, findVanished } from './deactivate.js';
+import { deactivateOrphanDevices, upsertDevices } from './devices.js';
+import { quarantineDuplicates, quarantineRejects } from './quarantine.js';
+import { createStage, indexStage, stageBatch } from './stage.js';
+import { specs, type StreamSpec } from './streams.js';
+import { stagedCounts, upsertStream } from './upsert.js';
+
+export interface StreamStats {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+  reactivated: number;
+  rejected: number;
+  /** Deactivations waiting for approval because the run was held. */
+  held: number;
+}
+
+export interface WriteResult {
+  streams: Partial<Record<Stream, StreamStats>>;
+  assignments: AssignmentCounts;
+  devices: { created: number; updated: number; reactivated: number; deactivated: number };
+  held: boolean;
+  /** Row ids per table that a held run would deactivate; stored on the run for approval. */
+  heldIds: Record<string, number[]>;
+  heldReason?: string;
+}
+
+export interface WriterOptions {
+  sourceId: string;
+  runId: number | null;
+  mode: 'full' | 'delta';
+}
+
+const ORDER: Stream[] = ['orgs', 'people', 'enrollments', 'devices'];
+
+interface StagedStream {
+  bulk: boolean;
+  seq: number;
+  rejected: number;
+}
+
+export class LedgerWriter {
+  private readonly staged = new Map<Stream, StagedStream>();
+  private readonly actor: string;
+
+  constructor(private readonly tx: Executor, private readonly opts: WriterOptions) {
+    this.actor = `sync:${opts.sourceId}`;
+  }
+
+  async add(batch: Batch): Promise<void> {
+    const spec = specs[batch.stream] as StreamSpec;
+    let st = this.staged.get(batch.stream);
+    if (!st) {
+      await createStage(this.tx, spec);
+      const mode = (batch.checkpoint as { processingMode?: string } | undefined)?.processingMode;
+      st = { bulk: this.opts.mode === 'full' && mode !== 'delta', seq: 0, rejected: 0 };
+      this.staged.set(batch.stream, st);
+    }
+    await stageBatch(this.tx, spec, batch.records as never[], st.seq);
+    st.seq += batch.records.length;
+    st.rejected += batch.rejects.length;
+    await quarantineRejects(this.tx, this.opts.runId, this.opts.sourceId, batch.stream, batch.rejects);
+  }
+
+  async apply(o: { force: boolean; threshold: DeletionThreshold; domains: string[] }): Promise<WriteResult> {
+    const { tx } = this;
+    const { sourceId, runId } = this.opts;
+    const result: WriteResult = {
+      streams: {}, assignments: { started: 0, ended: 0 },
+      devices: { created: 0, updated: 0, reactivated: 0, deactivated: 0 }, held: false, heldIds: {},
+    };
+    const pending: { spec: StreamSpec; ids: number[] }[] = [];
+    const over: string[] = [];
+
+    for (const stream of ORDER) {
+      const st = this.staged.get(stream);
+      if (!st) continue; // not read this run: nothing about it may change
+      const spec = specs[stream] as StreamSpec;
+      await indexStage(tx, spec);
+      const dupes = await quarantineDuplicates(tx, runId, sourceId, stream, spec.stage);
+      const counts = await stagedCounts(tx, spec);
+      if (st.bulk) {
+        const v = await findVanished(tx, spec, sourceId);
+        pending.push({ spec, ids: v.ids });
+        if (exceedsThreshold(v.ids.length, v.live, o.threshold)) {
+          over.push(`${stream}: ${v.ids.length} of ${v.live} would be deactivated`);
+        }
+      }
+      if (stream === 'devices') {
+        const d = await upsertDevices(tx, runId, this.actor);
+        result.devices = { ...result.devices, ...d };
+      }
+      const u = await upsertStream(tx, spec, sourceId, runId, this.actor);
+      if (stream === 'orgs') await linkOrgParents(tx, sourceId);
+      result.streams[stream] = {
+        read: counts.rows + st.rejected,
+        created: u.created,
+        updated: u.updated,
+        reactivated: u.reactivated,
+        deactivated: u.deleted,
+        unchanged: counts.distinct - u.created - u.updated - u.reactivated - u.deleted,
+        rejected: st.rejected + dupes,
+        held: 0,
+      };
+    }
+
+    result.held = over.length > 0 && !o.force;
+    if (result.held) result.heldReason = `deletion threshold exceeded (${over.join('; ')})`;
+    for (const { spec, ids } of pending) {
+      const stats = result.streams[spec.stream]!;
+      if (result.held) {
+        stats.held = ids.length;
+        if (ids.length > 0) result.heldIds[spec.table] = ids;
+      } else {
+        stats.deactivated += await applyDeactivations(tx, spec, ids, runId, this.actor, 'absent from a full read');
+      }
+    }
+    if (this.staged.has('devices')) result.devices.deactivated = await deactivateOrphanDevices(tx, runId, this.actor);
+    result.assignments = await reconcileAssignments(tx, o.domains, runId, this.actor);
+    return result;
+  }
+}
+
+/** Resolves parent_external_id → parent_id, writing only rows whose link changed. */
+async function linkOrgParents(tx: Executor, sourceId: string): Promise<void> {
+  await tx.execute(sql`
+    update orgs c set parent_id = p.id
+    from orgs p
+    where c.source_id = ${sourceId} and p.source_id = ${sourceId} and p.external_id = c.parent_external_id
+      and c.parent_id is distinct from p.id`);
+}
+
+/** Applies the deactivations a held run was waiting for (approval or `sync --force` later). */
+export async function applyHeld(tx: Executor, heldIds: Record<string, number[]>, runId: number, sourceId: string): Promise<number> {
+  let n = 0;
+  for (const spec of Object.values(specs) as StreamSpec[]) {
+    const ids = heldIds[spec.table];
+    if (ids?.length) n += await applyDeactivations(tx, spec, ids, runId, `approve:${sourceId}`, 'absent from a full read (approved)');
+  }
+  if (heldIds.device_observations?.length) await deactivateOrphanDevices(tx, runId, `approve:${sourceId}`);
+  return n;
+}
