@@ -7,13 +7,13 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { RecordByStream, Stream } from '../../connectors/types.js';
 import type { Executor } from '../db/client.js';
 import { contentHash } from './encode.js';
-import { stageColumns, type PgType, type StreamSpec } from './streams.js';
+import { stageColumns, type StreamSpec } from './streams.js';
 
-const arrayType: Record<PgType, string> = {
-  text: 'text[]', int: 'int[]', bool: 'bool[]', date: 'date[]', timestamptz: 'timestamptz[]',
-  // List and JSON values travel as text and are cast on the way in.
-  'text[]': 'text[]', jsonb: 'text[]',
-};
+/**
+ * Every column travels as text[] and is cast on the way in: postgres.js infers a parameter's type from its
+ * first element and sends a boolean array as `boolean`, so typed arrays other than text are not portable.
+ */
+const toText = (v: string | number | boolean | null): string | null => (v === null ? null : String(v));
 
 export async function createStage(tx: Executor, spec: StreamSpec): Promise<void> {
   const cols = stageColumns(spec).map((c) => `"${c.name}" ${c.type}`).join(', ');
@@ -27,12 +27,12 @@ export async function stageBatch<S extends Stream>(tx: Executor, spec: StreamSpe
   const params: SQL[] = [
     sql`${sql.param(records.map((_, i) => seqStart + i))}::int[]`,
     sql`${sql.param(records.map((r) => r.externalId))}::text[]`,
-    sql`${sql.param(records.map((r) => r.deleted))}::bool[]`,
+    sql`${sql.param(records.map((r) => String(r.deleted)))}::text[]`,
     sql`${sql.param(records.map((r) => contentHash(r)))}::text[]`,
-    ...cols.map((c) => sql`${sql.param(records.map((r) => c.get(r)))}::${sql.raw(arrayType[c.type])}`),
+    ...cols.map((c) => sql`${sql.param(records.map((r) => toText(c.get(r))))}::text[]`),
   ];
   const names = ['seq', 'external_id', 'deleted', 'content_hash', ...cols.map((c) => c.name)];
-  const casts = ['seq', 'external_id', 'deleted', 'content_hash', ...cols.map((c) => (c.type === 'text[]' || c.type === 'jsonb' ? `"${c.name}"::${c.type}` : `"${c.name}"`))];
+  const casts = ['seq', 'external_id', 'deleted::bool', 'content_hash', ...cols.map((c) => (c.type === 'text' ? `"${c.name}"` : `"${c.name}"::${c.type}`))];
   await tx.execute(sql`insert into ${sql.raw(spec.stage)} (${sql.raw(names.map((n) => `"${n}"`).join(', '))})
     select ${sql.raw(casts.join(', '))} from unnest(${sql.join(params, sql`, `)}) as u(${sql.raw(names.map((n) => `"${n}"`).join(', '))})`);
 }
