@@ -1,11 +1,14 @@
 /** `rollcall serve`: run until SIGTERM/SIGINT, then shut down gracefully within server.shutdownTimeoutMs. */
 import { startService } from '../service.js';
+import { startScheduler } from '../sync/scheduler.js';
 import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 export async function serveCommand(ctx: CommandContext): Promise<ExitCode> {
   const { config, log } = ctx;
-  const service = await startService(config, log);
+  const service = await startService(config, log, {
+    start: async (db, signal) => startScheduler(db, config, log, signal),
+  });
   return new Promise<ExitCode>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal);

@@ -2,11 +2,10 @@
  * The top-level config schema (DESIGN §9). Per-source and per-helpdesk keys are not known here: they are
  * validated by each connector's own `configSchema` through connectors/registry.ts (see load.ts).
  */
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 
-const cronExpr = z.string().refine((s) => s.trim().split(/\s+/).length >= 5 && s.trim().split(/\s+/).length <= 6, {
-  message: 'expected a cron expression with 5 or 6 fields',
-});
+const cronExpr = z.string().refine((s) => validCron(s), { message: 'expected a cron expression such as "0 5 * * *"' });
 
 export const deletionThresholdSchema = z.strictObject({
   /** Hold a full run that would deactivate more than this share of the source's active records. */

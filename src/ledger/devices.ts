@@ -1,7 +1,8 @@
 /**
  * Devices are keyed by normalised serial across all MDMs (DESIGN §5): a serial seen by Google and Intune is one
- * device with two observations. The device row merges attributes (a source that knows the asset tag fills it;
- * a source that doesn't never blanks it), and goes inactive only when no MDM reports it any more.
+ * device with two observations. The device row takes each attribute from the first source that knows it and
+ * never flips it between sources (each observation keeps its own source's asset tag and model), and goes
+ * inactive only when no MDM reports it any more.
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
@@ -23,16 +24,16 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
       insert into devices as d (serial, asset_tag, model, manufacturer, platform, status)
       select serial, asset_tag, model, manufacturer, platform, 'active' from s
       on conflict (serial) do update set
-        asset_tag = coalesce(excluded.asset_tag, d.asset_tag),
-        model = coalesce(excluded.model, d.model),
-        manufacturer = coalesce(excluded.manufacturer, d.manufacturer),
+        asset_tag = coalesce(d.asset_tag, excluded.asset_tag),
+        model = coalesce(d.model, excluded.model),
+        manufacturer = coalesce(d.manufacturer, excluded.manufacturer),
         platform = case when d.platform = 'other' then excluded.platform else d.platform end,
         status = case when d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial) then 'active' else d.status end,
         deactivated_at = case when d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial) then null else d.deactivated_at end,
         last_seen_at = now()
-      where (excluded.asset_tag is not null and excluded.asset_tag is distinct from d.asset_tag)
-         or (excluded.model is not null and excluded.model is distinct from d.model)
-         or (excluded.manufacturer is not null and excluded.manufacturer is distinct from d.manufacturer)
+      where (d.asset_tag is null and excluded.asset_tag is not null)
+         or (d.model is null and excluded.model is not null)
+         or (d.manufacturer is null and excluded.manufacturer is not null)
          or (d.platform = 'other' and excluded.platform <> 'other')
          or (d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial))
       returning d.id, (d.xmax = 0) as inserted, d.deactivated_at, ${sql.raw(attrJson('d'))} as nj
