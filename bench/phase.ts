@@ -1,0 +1,95 @@
+/**
+ * One measured phase, run in its own process so its peak RSS is its own:
+ *   tsx bench/phase.ts <phase> <config.yaml> [tsv-dir]
+ * phases: sync (every source in the config, in order), parse (connector reads only, rows discarded; also
+ * writes the rows as TSV for the copy floor when tsv-dir is given), copy (COPY the TSV into unlogged tables),
+ * reconcile. Prints one JSON line.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
+import postgres from 'postgres';
+import { loadConfig } from '../src/config/index.js';
+import { openDatabase, rows } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { createConnectorCtx } from '../src/sync/connector-ctx.js';
+import { runSync } from '../src/sync/runner.js';
+
+const [phase, configFile, tsvDir] = process.argv.slice(2);
+const config = loadConfig({ file: configFile, env: process.env, cwd: process.cwd() });
+const log = pino({ level: 'warn' });
+
+const tsvCell = (v: unknown) => (v === null || v === undefined ? '\\N' : String(typeof v === 'object' ? JSON.stringify(v) : v).replace(/[\\\t\n\r]/g, ' '));
+const PEOPLE_COLS = ['external_id', 'role', 'status', 'given_name', 'family_name', 'email', 'username', 'sis_id', 'grades', 'school_external_id'];
+const DEVICE_COLS = ['external_id', 'serial', 'asset_tag', 'model', 'status', 'user_email', 'org_unit', 'os_version', 'last_sync_at', 'aue_date'];
+
+async function main(): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  if (phase === 'parse') {
+    let records = 0;
+    const people = tsvDir ? createWriteStream(path.join(tsvDir, 'people.tsv')) : undefined;
+    const devices = tsvDir ? createWriteStream(path.join(tsvDir, 'devices.tsv')) : undefined;
+    for (const source of config.sources) {
+      const ctx = createConnectorCtx(source, log, new AbortController().signal);
+      for await (const b of source.connector.read(ctx, { mode: 'full' })) {
+        records += b.records.length;
+        if (b.stream === 'people' && people) {
+          people.write(b.records.map((r) => [r.externalId, r.role, r.status, r.givenName, r.familyName, r.email, r.username, r.sisId, `{${r.grades.join(',')}}`, r.primaryOrgExternalId].map(tsvCell).join('\t')).join('\n') + (b.records.length ? '\n' : ''));
+        }
+        if (b.stream === 'devices' && devices) {
+          devices.write(b.records.map((r) => [r.externalId, r.serial, r.assetTag, r.model, r.status, r.userEmail, r.orgUnit, r.osVersion, r.lastSyncAt, r.aueDate].map(tsvCell).join('\t')).join('\n') + (b.records.length ? '\n' : ''));
+        }
+      }
+    }
+    await Promise.all([people, devices].map((s) => s && new Promise((r) => s.end(r))));
+    return { records, ms: performance.now() - started };
+  }
+  if (phase === 'copy') {
+    const url = config.database.url!;
+    const sqlc = postgres(url, { max: 1, onnotice: () => {} });
+    await sqlc.unsafe(`drop table if exists floor_people, floor_devices`);
+    await sqlc.unsafe(`create unlogged table floor_people (${PEOPLE_COLS.map((c) => `${c} ${c === 'grades' ? 'text[]' : 'text'}`).join(', ')})`);
+    await sqlc.unsafe(`create unlogged table floor_devices (${DEVICE_COLS.map((c) => `${c} ${c === 'last_sync_at' ? 'timestamptz' : c === 'aue_date' ? 'date' : 'text'}`).join(', ')})`);
+    const t0 = performance.now();
+    await pipeline(createReadStream(path.join(tsvDir!, 'people.tsv')), await sqlc.unsafe(`copy floor_people from stdin`).writable());
+    await pipeline(createReadStream(path.join(tsvDir!, 'devices.tsv')), await sqlc.unsafe(`copy floor_devices from stdin`).writable());
+    const ms = performance.now() - t0;
+    const [n] = await sqlc`select (select count(*) from floor_people)::int + (select count(*) from floor_devices)::int as n`;
+    await sqlc.unsafe(`drop table floor_people, floor_devices`);
+    await sqlc.end();
+    return { rows: n!.n, ms };
+  }
+  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: 4 });
+  await migrate(db);
+  const eventsBefore = Number((await rows<{ n: number }>(db.orm, sql`select count(*)::int as n from events`))[0]!.n);
+  const t0 = performance.now();
+  const out: Record<string, unknown> = {};
+  if (phase === 'sync') {
+    let written = 0;
+    for (const source of config.sources) {
+      const r = await runSync({ db, log, domains: config.district.domains }, source, { force: true });
+      if (r.status !== 'succeeded') throw new Error(`${source.id}: ${r.status} ${r.error ?? ''}`);
+      for (const s of Object.values(r.result!.streams)) written += s.created + s.updated + s.deactivated + s.reactivated;
+      written += r.result!.devices.created + r.result!.devices.updated + r.result!.devices.deactivated + r.result!.devices.reactivated;
+      written += r.result!.assignments.started + r.result!.assignments.ended;
+    }
+    out.rowsWritten = written;
+  } else if (phase === 'reconcile') {
+    // Resolved at run time: the reconcile engine is optional for this phase runner.
+    const engine = '../src/reconcile/engine.js';
+    const { reconcile } = (await import(engine)) as { reconcile: (...a: unknown[]) => Promise<unknown> };
+    const summary = await reconcile(db, config, { log });
+    out.summary = summary;
+  } else {
+    throw new Error(`unknown phase ${phase}`);
+  }
+  out.ms = performance.now() - t0;
+  out.events = Number((await rows<{ n: number }>(db.orm, sql`select count(*)::int as n from events`))[0]!.n) - eventsBefore;
+  await db.close();
+  return out;
+}
+
+const result = await main();
+console.log(JSON.stringify({ phase, ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench [-- --students N --devices M --engines pglite,postgres]`
+ *
+ * Generates a synthetic district, then on each engine measures: full sync, unchanged re-sync, re-sync after 1%
+ * changes, reconcile — wall time, rows and events written, peak RSS (each phase is its own process). In the same
+ * run it measures the floor: reading the same files alone, and COPY of the same rows into unlogged tables on
+ * the PostgreSQL server (DATABASE_URL). Prints a table and writes bench/results/<date>-<size>.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { generateDistrict, writeDistrict } from './district/generate.js';
+import { mutateDistrict } from './mutate.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const { values } = parseArgs({
+  options: {
+    students: { type: 'string', default: '10000' },
+    devices: { type: 'string' },
+    engines: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const students = Number(values.students);
+const devices = Number(values.devices ?? Math.round(students * 1.1));
+const serverUrl = process.env.DATABASE_URL;
+const engines = (values.engines ?? (serverUrl ? 'postgres,pglite' : 'pglite')).split(',') as ('postgres' | 'pglite')[];
+if (engines.includes('postgres') && !serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server to bench the postgres engine');
+
+const work = mkdtempSync(path.join(tmpdir(), 'rollcall-bench-'));
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function phase(name: string, config: string, extra: string[] = []): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'phase.ts'), name, config, ...extra], {
+    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' },
+  });
+  const line = out.trim().split('\n').pop()!;
+  return JSON.parse(line) as Record<string, number>;
+}
+
+function writeConfig(file: string, dir: string, db: string): void {
+  writeFileSync(file, [
+    'server: { logLevel: warn }',
+    `database: ${db}`,
+    'district: { name: Bench, domains: [maplewood.example.org], oneToOneGrades: ["03","04","05","06","07","08","09","10","11","12"] }',
+    'reconcile: { asOf: "2026-11-01" }',
+    'sources:',
+    `  - { id: sis, kind: oneroster-csv, path: "${dir}/oneroster", batchSize: 5000 }`,
+    `  - { id: google, kind: device-csv, format: gam, path: "${dir}/devices/gam-cros.csv", batchSize: 5000 }`,
+    '',
+  ].join('\n'));
+}
+
+async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rollcall_bench_${Date.now()}`;
+  const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const u = new URL(serverUrl!);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const a = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+log(`generating ${students} students, ${devices} devices in ${work}`);
+let t = performance.now();
+const model = generateDistrict({ students, devices, asOf: new Date('2026-11-01T00:00:00Z'), plant: false });
+const base = path.join(work, 'base');
+await writeDistrict(model, base);
+const changed = path.join(work, 'changed');
+const mutated = await mutateDistrict(base, changed);
+log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s; 1% change touches ${mutated.people} people and ${mutated.devices} devices`);
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), students, devices, node: process.version, engines: {} };
+const floor: Record<string, number> = {};
+{
+  const cfg = path.join(work, 'parse.yaml');
+  writeConfig(cfg, base, '{ dataDir: memory:// }');
+  const tsv = path.join(work, 'tsv');
+  mkdirSync(tsv);
+  const p = phase('parse', cfg, [tsv]);
+  floor.parseMs = p.ms!;
+  floor.parseRssMb = p.maxRssMb!;
+  floor.records = p.records!;
+  if (serverUrl) {
+    const scratch = await scratchDatabase();
+    writeConfig(cfg, base, `{ url: "${scratch.url}" }`);
+    const c = phase('copy', cfg, [tsv]);
+    floor.copyMs = c.ms!;
+    floor.copyRows = c.rows!;
+    await scratch.drop();
+  }
+  floor.totalMs = floor.parseMs + (floor.copyMs ?? 0);
+  results.floor = floor;
+  log(`floor: parse ${floor.parseMs.toFixed(0)} ms${floor.copyMs !== undefined ? `, COPY ${floor.copyMs.toFixed(0)} ms` : ''}`);
+}
+
+for (const engine of engines) {
+  const scratch = engine === 'postgres' ? await scratchDatabase() : undefined;
+  const dataDir = path.join(work, `pglite-${Date.now()}`);
+  const db = scratch ? `{ url: "${scratch.url}" }` : `{ dataDir: "${dataDir}" }`;
+  const cfgBase = path.join(work, `${engine}-base.yaml`);
+  const cfgChanged = path.join(work, `${engine}-changed.yaml`);
+  writeConfig(cfgBase, base, db);
+  writeConfig(cfgChanged, changed, db);
+  const r: Record<string, unknown> = {};
+  t = performance.now();
+  r.full = phase('sync', cfgBase);
+  log(`${engine}: full sync ${JSON.stringify(r.full)}`);
+  r.unchanged = phase('sync', cfgBase);
+  log(`${engine}: unchanged re-sync ${JSON.stringify(r.unchanged)}`);
+  r.changed1pct = phase('sync', cfgChanged);
+  log(`${engine}: 1% changed re-sync ${JSON.stringify(r.changed1pct)}`);
+  try {
+    r.reconcile = phase('reconcile', cfgChanged);
+    log(`${engine}: reconcile ${JSON.stringify(r.reconcile)}`);
+  } catch (e) {
+    log(`${engine}: reconcile not measured: ${(e as Error).message.split('\n')[0]}`);
+  }
+  (results.engines as Record<string, unknown>)[engine] = r;
+  await scratch?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const rowsOut: string[][] = [['engine', 'phase', 'wall s', 'x floor', 'rows written', 'events', 'peak RSS MB']];
+for (const [engine, r] of Object.entries(results.engines as Record<string, Record<string, Record<string, number>>>)) {
+  for (const [name, p] of Object.entries(r)) {
+    rowsOut.push([engine, name, (p.ms! / 1000).toFixed(2), name === 'reconcile' ? '' : (p.ms! / floor.totalMs!).toFixed(2), String(p.rowsWritten ?? ''), String(p.events ?? ''), String(p.maxRssMb)]);
+  }
+}
+const widths = rowsOut[0]!.map((_, i) => Math.max(...rowsOut.map((r) => r[i]!.length)));
+console.log(`\n${students} students, ${devices} devices; floor = parse ${(floor.parseMs! / 1000).toFixed(2)} s${floor.copyMs !== undefined ? ` + COPY ${(floor.copyMs / 1000).toFixed(2)} s` : ''} = ${(floor.totalMs! / 1000).toFixed(2)} s (parse peak RSS ${floor.parseRssMb} MB)`);
+for (const r of rowsOut) console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+const outDir = path.join(here, 'results');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${students}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${path.relative(root, file)}`);
+if (!values.keep) rmSync(work, { recursive: true, force: true });
