@@ -27,7 +27,7 @@ async function rewrite(src: string, dst: string, column: string, every: number, 
       r[idx] = change(r[idx] ?? '');
       changed++;
     }
-    if (!out.write(`${r.map(csvCell).join(',')}\n`)) await new Promise((res) => out.once('drain', res));
+    if (!out.write(`${r.map(csvCell).join(',')}\n`)) await new Promise<void>((res) => out.once('drain', () => res()));
   }
   await new Promise<void>((res) => out.end(() => res()));
   return changed;

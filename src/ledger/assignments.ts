@@ -7,7 +7,7 @@
  * a userId (`LDAP:jsmith` matches jsmith@...). A device's holder comes from its most recently synced
  * observation that matched. Manual assignments are authoritative and never touched here.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
 
 export interface AssignmentCounts {
@@ -15,21 +15,34 @@ export interface AssignmentCounts {
   ended: number;
 }
 
-async function computeHolders(tx: Executor, domains: string[]): Promise<void> {
+/** MDM states in which an observation no longer says anything about who holds the device. */
+export const RETIRED_STATUSES = ['deprovisioned', 'retired', 'wiped', 'deleted'] as const;
+
+/** An observation that speaks for the device now: its source still reports it and still manages it. */
+export function liveObservation(alias: string): SQL {
+  const a = sql.raw(alias);
+  return sql`(${a}.active and ${a}.status not in (${sql.join(RETIRED_STATUSES.map((s) => sql`${s}`), sql`, `)}))`;
+}
+
+/**
+ * The user each live observation names and the person that user matches, as one query with columns
+ * (obs_id, device_id, source_id, last_sync_at, email, person_id). `email` is null when the MDM names nobody in
+ * the district; `person_id` is null when the user matches no person. Shared with the `unknown-user` and
+ * `duplicate-serial-conflict` rules so that "who holds it" and "who is unknown" can never disagree.
+ */
+export function observationUsers(domains: string[]): SQL {
   const doms = sql`${sql.param(domains.map((d) => d.toLowerCase()))}::text[]`;
   // A domain matches itself or any subdomain (students.maplewood.org is within maplewood.org).
-  await tx.execute(sql`drop table if exists tmp_holders`);
-  await tx.execute(sql`
-    create temp table tmp_holders on commit drop as
+  return sql`
     with doms as (select ${doms} as __doms),
     obs as (
       select o.id, o.device_id, o.source_id, o.last_sync_at,
-        coalesce(o.user_email, (
-          select lower(r.e) from jsonb_array_elements_text(o.recent_users) with ordinality as r(e, i), doms
+        lower(coalesce(o.user_email, (
+          select r.e from jsonb_array_elements_text(o.recent_users) with ordinality as r(e, i), doms
           where exists (select 1 from unnest(doms.__doms) dm where split_part(lower(r.e), '@', 2) = dm or split_part(lower(r.e), '@', 2) like '%.' || dm)
-          order by r.i limit 1)) as email
+          order by r.i limit 1))) as email
       from device_observations o
-      where o.active and o.status not in ('deprovisioned', 'retired', 'wiped', 'deleted')
+      where ${liveObservation('o')}
     ),
     cand as (
       select obs.id as obs_id, p.id as person_id, 1 as pri, p.deactivated_at from obs join people p on lower(p.email) = obs.email
@@ -46,9 +59,18 @@ async function computeHolders(tx: Executor, domains: string[]): Promise<void> {
       select distinct on (obs_id) obs_id, person_id from cand
       order by obs_id, pri, (deactivated_at is null) desc, person_id
     )
-    select distinct on (obs.device_id) obs.device_id, best.person_id, obs.source_id
-    from obs join best on best.obs_id = obs.id
-    order by obs.device_id, obs.last_sync_at desc nulls last, obs.id`);
+    select obs.id as obs_id, obs.device_id, obs.source_id, obs.last_sync_at, obs.email, best.person_id
+    from obs left join best on best.obs_id = obs.id`;
+}
+
+async function computeHolders(tx: Executor, domains: string[]): Promise<void> {
+  await tx.execute(sql`drop table if exists tmp_holders`);
+  await tx.execute(sql`
+    create temp table tmp_holders on commit drop as
+    with u as (${observationUsers(domains)})
+    select distinct on (u.device_id) u.device_id, u.person_id, u.source_id
+    from u where u.person_id is not null
+    order by u.device_id, u.last_sync_at desc nulls last, u.obs_id`);
 }
 
 export async function reconcileAssignments(tx: Executor, domains: string[], runId: number | null, actor: string): Promise<AssignmentCounts> {
