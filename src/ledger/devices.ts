@@ -12,10 +12,19 @@ const attrJson = (a: string) => `jsonb_build_object(${attrs.map((n) => `'${n}', 
 
 export async function upsertDevices(tx: Executor, runId: number | null, actor: string): Promise<{ created: number; updated: number; reactivated: number }> {
   const result = await rows<{ action: string; n: number }>(tx, sql`
-    with s as (
+    with latest as (
       -- Prefer a live row for the serial, then the file's last one.
       select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
       from stage_devices order by serial, deleted asc, seq desc
+    ),
+    s as (
+      select latest.* from latest left join devices d on d.serial = latest.serial
+      where d.id is null
+         or (d.asset_tag is null and latest.asset_tag is not null)
+         or (d.model is null and latest.model is not null)
+         or (d.manufacturer is null and latest.manufacturer is not null)
+         or (d.platform = 'other' and latest.platform <> 'other')
+         or (d.deactivated_at is not null and not latest.deleted)
     ),
     old as (
       select d.id, d.deactivated_at, ${sql.raw(attrJson('d'))} as oj from devices d join s on s.serial = d.serial

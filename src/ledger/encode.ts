@@ -9,16 +9,12 @@ export function pgArrayLiteral(items: readonly string[]): string {
   return `{${items.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
-/** Stable hash of a record's content: key order does not matter, so a re-read of the same row hashes equal. */
+/**
+ * Hash of a record's content. Records come out of the canonical zod schemas, which build objects in schema
+ * order, so the same row read twice serialises identically; metadata keys follow the file's column order.
+ */
 export function contentHash(value: unknown): string {
-  return createHash('sha1').update(stableJson(value)).digest('base64url');
-}
-
-function stableJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  const keys = Object.keys(v as Record<string, unknown>).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return createHash('sha1').update(JSON.stringify(value)).digest('base64url');
 }
 
 /** DESIGN §4: trim, upper-case, no whitespace. The devices table CHECKs the same rule. */

@@ -36,9 +36,3 @@ export async function stageBatch<S extends Stream>(tx: Executor, spec: StreamSpe
   await tx.execute(sql`insert into ${sql.raw(spec.stage)} (${sql.raw(names.map((n) => `"${n}"`).join(', '))})
     select ${sql.raw(casts.join(', '))} from unnest(${sql.join(params, sql`, `)}) as u(${sql.raw(names.map((n) => `"${n}"`).join(', '))})`);
 }
-
-/** Indexes the stage once it is complete: the upsert and the absence check join on external_id. */
-export async function indexStage(tx: Executor, spec: StreamSpec): Promise<void> {
-  await tx.execute(sql.raw(`create index on ${spec.stage} (external_id, seq)`));
-  await tx.execute(sql.raw(`analyze ${spec.stage}`));
-}

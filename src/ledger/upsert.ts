@@ -1,8 +1,9 @@
 /**
  * The set-based write of one stream: a single statement that upserts every staged row whose content changed,
  * and writes an `events` row with the field diff for each create / update / reactivate / explicit delete.
- * All CTEs see the same snapshot, so `old` holds the values from before the upsert. Unchanged rows match the
- * `WHERE content_hash IS DISTINCT FROM` guard and are not written at all.
+ * All CTEs see the same snapshot, so `old` holds the values from before the upsert. Unchanged rows are
+ * filtered out before the INSERT; the `WHERE content_hash IS DISTINCT FROM` guard on the conflict update
+ * keeps that true even if another writer raced us.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
@@ -42,8 +43,15 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
   const updates = [...copied, ...derivedNames, stateCol].map((n) => `${q(n)} = excluded.${q(n)}`).join(', ');
 
   const result = await rows<{ action: string; n: number }>(tx, sql`
-    with s as (
+    with latest as (
       select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, seq desc
+    ),
+    -- Only rows that are new or changed go on to the upsert: unchanged ones are not even locked.
+    s as (
+      select latest.* from latest
+      left join ${sql.raw(spec.table)} t on t.source_id = ${sourceId} and t.external_id = latest.external_id
+      where t.id is null or t.content_hash is distinct from latest.content_hash
+         or (t.deactivated_at is not null and not latest.deleted)
     ),
     old as (
       select t.id, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as oj

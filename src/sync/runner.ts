@@ -79,11 +79,16 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
   try {
     const result = await db.orm.transaction(async (tx) => {
       await lockSource(tx, source.id);
-      const writer = new LedgerWriter(tx, { sourceId: source.id, runId, mode });
+      const writer = new LedgerWriter(tx, { sourceId: source.id, runId, mode, log });
+      // One batch is staged while the connector parses the next: the database works on its own core meanwhile.
+      let staging: Promise<void> = Promise.resolve();
       for await (const batch of source.connector.read(ctx, { mode, since: since ? new Date(since) : undefined })) {
         signal.throwIfAborted();
-        await writer.add(batch);
+        await staging;
+        staging = writer.add(batch);
+        staging.catch(() => {}); // surfaced by the next await; this only keeps it from being reported unhandled
       }
+      await staging;
       const res = await writer.apply({ force: Boolean(opts.force), threshold: source.deletionThreshold, domains: deps.domains });
       if (opts.dryRun) throw new DryRunRollback(res);
       const status = res.held ? 'held' : 'succeeded';
