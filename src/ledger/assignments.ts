@@ -29,8 +29,9 @@ export function liveObservation(alias: string): SQL {
  * (obs_id, device_id, source_id, last_sync_at, email, person_id). `email` is null when the MDM names nobody in
  * the district; `person_id` is null when the user matches no person. Shared with the `unknown-user` and
  * `duplicate-serial-conflict` rules so that "who holds it" and "who is unknown" can never disagree.
+ * `where` (over alias `o`) narrows the observations, for callers that need a few devices, not all.
  */
-export function observationUsers(domains: string[]): SQL {
+export function observationUsers(domains: string[], where: SQL = sql`true`): SQL {
   const doms = sql`${sql.param(domains.map((d) => d.toLowerCase()))}::text[]`;
   // A domain matches itself or any subdomain (students.maplewood.org is within maplewood.org).
   return sql`
@@ -42,7 +43,7 @@ export function observationUsers(domains: string[]): SQL {
           where exists (select 1 from unnest(doms.__doms) dm where split_part(lower(r.e), '@', 2) = dm or split_part(lower(r.e), '@', 2) like '%.' || dm)
           order by r.i limit 1))) as email
       from device_observations o
-      where ${liveObservation('o')}
+      where ${liveObservation('o')} and ${where}
     ),
     cand as (
       select obs.id as obs_id, p.id as person_id, 1 as pri, p.deactivated_at from obs join people p on lower(p.email) = obs.email
