@@ -12,6 +12,8 @@ import { EXIT, type ExitCode } from './cli/exit-codes.js';
 import { serveCommand } from './cli/serve.js';
 import { syncCommand, syncOptions } from './cli/sync.js';
 import { approveCommand } from './cli/approve.js';
+import { reconcileCommand } from './cli/reconcile.js';
+import { reportCommand, reportOptions } from './cli/report.js';
 import { version } from './version.js';
 
 interface Command {
@@ -53,6 +55,17 @@ const commands: Record<string, Command> = {
     usage: 'rollcall approve RUN_ID',
     positionals: true,
     run: (ctx, values, positionals) => approveCommand(ctx, values, positionals),
+  },
+  reconcile: {
+    summary: 'evaluate the discrepancy rules now and print what opened and resolved',
+    usage: 'rollcall reconcile',
+    run: (ctx) => reconcileCommand(ctx),
+  },
+  report: {
+    summary: 'print the reconciliation report (open discrepancies, coverage, AUE horizon, silent devices)',
+    usage: 'rollcall report [--format table|csv|json] [--rule RULE] [--school SCHOOL]',
+    options: reportOptions,
+    run: (ctx, values) => reportCommand(ctx, values),
   },
   check: {
     summary: "validate the config and run each source's connectivity check",
