@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config/index.js';
 import { openDatabase, rows } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createConnectorCtx } from '../src/sync/connector-ctx.js';
+import { reconcile } from '../src/reconcile/engine.js';
 import { runSync } from '../src/sync/runner.js';
 
 const [phase, configFile, tsvDir] = process.argv.slice(2);
@@ -77,9 +78,6 @@ async function main(): Promise<Record<string, unknown>> {
     }
     out.rowsWritten = written;
   } else if (phase === 'reconcile') {
-    // Resolved at run time: the reconcile engine is optional for this phase runner.
-    const engine = '../src/reconcile/engine.js';
-    const { reconcile } = (await import(engine)) as { reconcile: (...a: unknown[]) => Promise<unknown> };
     const summary = await reconcile(db, config, { log });
     out.summary = summary;
   } else {

@@ -36,8 +36,10 @@ const work = mkdtempSync(path.join(tmpdir(), 'rollcall-bench-'));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 function phase(name: string, config: string, extra: string[] = []): Record<string, number> {
+  // DATABASE_URL would override the embedded engine's config (as it does for a user): phases get only the file.
+  const { DATABASE_URL: _server, ...env } = process.env;
   const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'phase.ts'), name, config, ...extra], {
-    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' },
+    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...env, NODE_OPTIONS: '--max-old-space-size=4096' },
   });
   const line = out.trim().split('\n').pop()!;
   return JSON.parse(line) as Record<string, number>;

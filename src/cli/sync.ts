@@ -2,7 +2,9 @@
 import type { Stream } from '../../connectors/types.js';
 import { ValidationError } from '../errors.js';
 import type { StreamStats } from '../ledger/writer.js';
+import { reconcile } from '../reconcile/engine.js';
 import { runSync, type RunResult } from '../sync/runner.js';
+import { formatSummary } from './reconcile.js';
 import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { renderTable } from './table.js';
@@ -48,6 +50,10 @@ export async function syncCommand(ctx: CommandContext, values: Record<string, un
       io.out(formatRun(r));
       io.out('');
       out.push(r);
+    }
+    // The ledger changed: the discrepancy list follows it (DESIGN §1), as `serve` does after each run.
+    if (out.some((r) => r.status === 'succeeded' || r.status === 'held')) {
+      io.out(formatSummary(await reconcile(db, config, { log })));
     }
     return out;
   });
