@@ -3,13 +3,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
+import { capture } from '../helpers/capture.js';
 import { tempDir, writeGam, writeRoster } from '../helpers/district-files.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out: () => out.join('\n'), err: () => err.join('\n') };
-}
 
 describe('reconcile and report commands', () => {
   const dir = tempDir('reconcile-cli');
