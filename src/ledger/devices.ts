@@ -15,7 +15,7 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
     with latest as (
       -- Prefer a live row for the serial, then the file's last one.
       select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
-      from stage_devices order by serial, deleted asc, seq desc
+      from stage_devices where not unchanged order by serial, deleted asc, seq desc
     ),
     s as (
       select latest.* from latest left join devices d on d.serial = latest.serial

@@ -5,7 +5,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { RecordByStream, Stream } from '../../connectors/types.js';
-import type { Executor } from '../db/client.js';
+import { rows, type Executor } from '../db/client.js';
 import { contentHash } from './encode.js';
 import { stageColumns, type StreamSpec } from './streams.js';
 
@@ -17,24 +17,44 @@ const toText = (v: string | number | boolean | null): string | null => (v === nu
 
 export async function createStage(tx: Executor, spec: StreamSpec): Promise<void> {
   const cols = stageColumns(spec).map((c) => `"${c.name}" ${c.type}`).join(', ');
-  await tx.execute(sql.raw(`create temp table if not exists ${spec.stage} (seq int not null, external_id text not null, deleted bool not null, content_hash text not null, ${cols}) on commit drop`));
+  await tx.execute(sql.raw(`create temp table if not exists ${spec.stage} (seq int not null, external_id text not null, deleted bool not null, content_hash text not null, unchanged bool not null, ${cols}) on commit drop`));
 }
 
-/** Appends one batch; `seqStart` numbers rows so the last duplicate of an id wins, as in the file. */
-export async function stageBatch<S extends Stream>(tx: Executor, spec: StreamSpec<S>, records: RecordByStream[S][], seqStart: number): Promise<void> {
-  if (records.length === 0) return;
+/**
+ * The content hash of every live row of the source, so a batch can tell unchanged records apart before
+ * staging them. Deactivated rows are left out on purpose: a record that returns must reach the upsert.
+ */
+export async function liveHashes(tx: Executor, spec: StreamSpec, sourceId: string): Promise<Map<string, string>> {
+  const found = await rows<{ external_id: string; content_hash: string }>(tx, sql`
+    select external_id, content_hash from ${sql.raw(spec.table)} where source_id = ${sourceId} and deactivated_at is null`);
+  return new Map(found.map((r) => [r.external_id, r.content_hash]));
+}
+
+/**
+ * Appends one batch; `seqStart` numbers rows so the last duplicate of an id wins, as in the file. A record whose
+ * hash equals its live row's is staged as id and hash only (it is needed for the absence check, not the
+ * upsert): an unchanged nightly re-sync then costs little more than parsing the files.
+ */
+export async function stageBatch<S extends Stream>(
+  tx: Executor, spec: StreamSpec<S>, records: RecordByStream[S][], seqStart: number, known: Map<string, string>,
+): Promise<number> {
+  if (records.length === 0) return 0;
   const cols = stageColumns(spec);
+  const hashes = records.map((r) => contentHash(r));
+  const unchanged = records.map((r, i) => known.get(r.externalId) === hashes[i]);
   const params: SQL[] = [
     sql`${sql.param(records.map((_, i) => seqStart + i))}::int[]`,
     sql`${sql.param(records.map((r) => r.externalId))}::text[]`,
     sql`${sql.param(records.map((r) => String(r.deleted)))}::text[]`,
-    sql`${sql.param(records.map((r) => contentHash(r)))}::text[]`,
-    ...cols.map((c) => sql`${sql.param(records.map((r) => toText(c.get(r))))}::text[]`),
+    sql`${sql.param(hashes)}::text[]`,
+    sql`${sql.param(unchanged.map(String))}::text[]`,
+    ...cols.map((c) => sql`${sql.param(records.map((r, i) => (unchanged[i] ? null : toText(c.get(r)))))}::text[]`),
   ];
-  const names = ['seq', 'external_id', 'deleted', 'content_hash', ...cols.map((c) => c.name)];
-  const casts = ['seq', 'external_id', 'deleted::bool', 'content_hash', ...cols.map((c) => (c.type === 'text' ? `"${c.name}"` : `"${c.name}"::${c.type}`))];
+  const names = ['seq', 'external_id', 'deleted', 'content_hash', 'unchanged', ...cols.map((c) => c.name)];
+  const casts = ['seq', 'external_id', 'deleted::bool', 'content_hash', 'unchanged::bool', ...cols.map((c) => (c.type === 'text' ? `"${c.name}"` : `"${c.name}"::${c.type}`))];
   await tx.execute(sql`insert into ${sql.raw(spec.stage)} (${sql.raw(names.map((n) => `"${n}"`).join(', '))})
     select ${sql.raw(casts.join(', '))} from unnest(${sql.join(params, sql`, `)}) as u(${sql.raw(names.map((n) => `"${n}"`).join(', '))})`);
+  return unchanged.filter(Boolean).length;
 }
 
 /**

@@ -50,8 +50,9 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
     s as (
       select latest.* from latest
       left join ${sql.raw(spec.table)} t on t.source_id = ${sourceId} and t.external_id = latest.external_id
-      where t.id is null or t.content_hash is distinct from latest.content_hash
-         or (t.deactivated_at is not null and not latest.deleted)
+      where not latest.unchanged
+        and (t.id is null or t.content_hash is distinct from latest.content_hash
+             or (t.deactivated_at is not null and not latest.deleted))
     ),
     old as (
       select t.id, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as oj
