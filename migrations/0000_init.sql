@@ -152,6 +152,7 @@ CREATE TABLE "people" (
 	"username" text,
 	"sis_id" text,
 	"user_ids" text[] DEFAULT '{}'::text[] NOT NULL,
+	"user_id_keys" text[] DEFAULT '{}'::text[] NOT NULL,
 	"grades" text[] DEFAULT '{}'::text[] NOT NULL,
 	"org_external_ids" text[] DEFAULT '{}'::text[] NOT NULL,
 	"school_external_id" text,
@@ -240,7 +241,7 @@ CREATE UNIQUE INDEX "orgs_source_external" ON "orgs" USING btree ("source_id","e
 CREATE UNIQUE INDEX "people_source_external" ON "people" USING btree ("source_id","external_id");--> statement-breakpoint
 CREATE INDEX "people_email_lower" ON "people" USING btree (lower("email"));--> statement-breakpoint
 CREATE INDEX "people_username_lower" ON "people" USING btree (lower("username"));--> statement-breakpoint
-CREATE INDEX "people_user_ids" ON "people" USING gin ("user_ids");--> statement-breakpoint
+CREATE INDEX "people_user_id_keys" ON "people" USING gin ("user_id_keys");--> statement-breakpoint
 CREATE INDEX "quarantine_run" ON "quarantine" USING btree ("run_id");--> statement-breakpoint
 CREATE INDEX "sync_runs_source_started" ON "sync_runs" USING btree ("source_id","started_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "ticket_links_key" ON "ticket_links" USING btree ("helpdesk_id","idempotency_key");

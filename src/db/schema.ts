@@ -64,6 +64,8 @@ export const people = pgTable('people', {
   username: text('username'),
   sisId: text('sis_id'),
   userIds: text('user_ids').array().notNull().default(sql`'{}'::text[]`),
+  /** The ids' values lower-cased without their system (`{LDAP:JSmith}` → `jsmith`): the last-resort match key. */
+  userIdKeys: text('user_id_keys').array().notNull().default(sql`'{}'::text[]`),
   grades: text('grades').array().notNull().default(sql`'{}'::text[]`),
   orgExternalIds: text('org_external_ids').array().notNull().default(sql`'{}'::text[]`),
   schoolExternalId: text('school_external_id'),
@@ -77,7 +79,7 @@ export const people = pgTable('people', {
   uniqueIndex('people_source_external').on(t.sourceId, t.externalId),
   index('people_email_lower').on(sql`lower(${t.email})`),
   index('people_username_lower').on(sql`lower(${t.username})`),
-  index('people_user_ids').using('gin', t.userIds),
+  index('people_user_id_keys').using('gin', t.userIdKeys),
 ]);
 
 export const enrollments = pgTable('enrollments', {

@@ -45,17 +45,24 @@ export function observationUsers(domains: string[], where: SQL = sql`true`): SQL
       from device_observations o
       where ${liveObservation('o')} and ${where}
     ),
-    cand as (
+    -- Each way of matching only looks at what the better ones left unmatched; the userId fallback uses the GIN
+    -- index on people.user_id_keys.
+    m1 as (
       select obs.id as obs_id, p.id as person_id, 1 as pri, p.deactivated_at from obs join people p on lower(p.email) = obs.email
-      union all
-      select obs.id, p.id, 2, p.deactivated_at from obs, doms join people p on true
+    ),
+    m2 as (
+      select obs.id as obs_id, p.id as person_id, 2 as pri, p.deactivated_at from obs, doms join people p on true
         where lower(p.username) = split_part(obs.email, '@', 1)
           and exists (select 1 from unnest(doms.__doms) dm where split_part(obs.email, '@', 2) = dm or split_part(obs.email, '@', 2) like '%.' || dm)
-      union all
-      select obs.id, p.id, 3, p.deactivated_at from obs join (
-        select p.id, p.deactivated_at, lower(split_part(u, ':', 2)) as k from people p, unnest(p.user_ids) u
-      ) p on p.k = split_part(obs.email, '@', 1) and p.k <> ''
+          and not exists (select 1 from m1 where m1.obs_id = obs.id)
     ),
+    m3 as (
+      select obs.id as obs_id, p.id as person_id, 3 as pri, p.deactivated_at
+      from obs join people p on p.user_id_keys @> array[split_part(obs.email, '@', 1)]
+      where split_part(obs.email, '@', 1) <> ''
+        and not exists (select 1 from m1 where m1.obs_id = obs.id) and not exists (select 1 from m2 where m2.obs_id = obs.id)
+    ),
+    cand as (select * from m1 union all select * from m2 union all select * from m3),
     best as (
       select distinct on (obs_id) obs_id, person_id from cand
       order by obs_id, pri, (deactivated_at is null) desc, person_id

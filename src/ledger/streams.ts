@@ -63,6 +63,7 @@ export const peopleSpec: StreamSpec<'people'> = {
     text('username', (r) => r.username),
     text('sis_id', (r) => r.sisId),
     list('user_ids', (r) => r.userIds),
+    list('user_id_keys', (r) => r.userIds.map((u) => u.slice(u.indexOf(':') + 1).trim().toLowerCase()).filter((k) => k !== '')),
     list('grades', (r) => r.grades),
     list('org_external_ids', (r) => r.orgExternalIds),
     text('school_external_id', (r) => r.primaryOrgExternalId),

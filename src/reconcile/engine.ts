@@ -63,7 +63,7 @@ export async function reconcileWithin(tx: Executor, config: ReconcileConfig, opt
     asOfDate: asOf.date,
     district: { domains: config.district.domains, oneToOneGrades: config.district.oneToOneGrades },
     reconcile: config.reconcile,
-  });
+  }, opts.log);
 
   const enabled = rules.filter((r) => r.enabled);
   const c: TransitionContext = {

@@ -3,12 +3,13 @@
  * INSERT … SELECT per rule: the whole ledger is evaluated set-based, whatever its size.
  */
 import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
 import type { Executor } from '../db/client.js';
 import type { ResolvedRule } from './rule-config.js';
 import { textArray } from './rules/sql.js';
 import type { RuleContext } from './types.js';
 
-export async function collectFindings(tx: Executor, rules: ResolvedRule[], ctx: RuleContext): Promise<void> {
+export async function collectFindings(tx: Executor, rules: ResolvedRule[], ctx: RuleContext, log?: Logger): Promise<void> {
   await tx.execute(sql`drop table if exists tmp_findings`);
   await tx.execute(sql`
     create temp table tmp_findings (
@@ -24,6 +25,7 @@ export async function collectFindings(tx: Executor, rules: ResolvedRule[], ctx: 
   for (const r of rules) {
     if (!r.enabled) continue;
     const query = r.rule.evaluate(r.options, ctx);
+    const t0 = performance.now();
     // details_hash covers what an admin would care about; volatile counters are left out (see RuleDefinition).
     // distinct on guards the primary key: a rule is meant to yield one row per subject anyway.
     await tx.execute(sql`
@@ -33,5 +35,6 @@ export async function collectFindings(tx: Executor, rules: ResolvedRule[], ctx: 
         md5((f.details - ${textArray(r.rule.volatileDetails ?? [])})::text)
       from (${query}) f
       order by f.subject_key, f.device_id nulls last, f.person_id nulls last`);
+    log?.debug({ rule: r.rule.code, ms: Math.round(performance.now() - t0) }, 'rule evaluated');
   }
 }

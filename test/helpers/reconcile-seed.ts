@@ -62,10 +62,11 @@ export class LedgerSeed {
     const school = p.school === undefined ? 'lin' : p.school;
     const email = p.email === undefined ? `${p.id}@${DOMAIN}` : p.email;
     const [r] = await rows<{ id: number }>(this.db.orm, sql`
-      insert into people (source_id, external_id, role, status, given_name, family_name, email, username, sis_id, user_ids, grades,
+      insert into people (source_id, external_id, role, status, given_name, family_name, email, username, sis_id, user_ids, user_id_keys, grades,
         school_external_id, school_id, deactivated_at, content_hash)
       values ('sis', ${p.id}, ${p.role ?? 'student'}, ${p.status ?? 'active'}, ${p.given ?? `Given${p.id}`}, ${`Family${p.id}`}, ${email},
-        ${p.username === undefined ? p.id : p.username}, ${`S-${p.id}`}, ${sql.param(p.userIds ?? [])}::text[], ${sql.param(p.grades ?? ['05'])}::text[],
+        ${p.username === undefined ? p.id : p.username}, ${`S-${p.id}`}, ${sql.param(p.userIds ?? [])}::text[],
+        ${sql.param((p.userIds ?? []).map((u) => u.slice(u.indexOf(':') + 1).toLowerCase()))}::text[], ${sql.param(p.grades ?? ['05'])}::text[],
         ${school}, (select id from orgs where source_id = 'sis' and external_id = ${school}),
         ${p.status === 'inactive' ? NOW.toISOString() : null}::timestamptz, 'x')
       returning id`);

@@ -17,7 +17,11 @@ export const duplicateSerialConflict = defineRule({
   options: z.strictObject({}),
   describe: (d) => `different users in ${listOf(d.sources)}`,
   evaluate: (_opts, ctx) => sql`
-    with u as (${observationUsers(ctx.district.domains)}),
+    -- Matching users is the costly part: only devices that two sources report with a user can conflict.
+    with u as (${observationUsers(ctx.district.domains, sql`o.user_email is not null and o.device_id in (
+      select o2.device_id from device_observations o2
+      where ${liveObservation('o2')} and o2.user_email is not null
+      group by o2.device_id having count(distinct o2.source_id) >= 2)`)}),
     c as (
       select o.device_id,
         jsonb_agg(distinct o.source_id order by o.source_id) as sources,
