@@ -122,8 +122,8 @@ export class LedgerWriter {
         result.devices = { ...result.devices, ...d };
       }
       const u = await timed(`${stream}: upsert`, () => upsertStream(tx, spec, sourceId, runId, this.actor));
-      if (stream === 'orgs') await linkOrgParents(tx, sourceId);
-      if (stream === 'people') await linkPeopleSchools(tx, sourceId);
+      if (stream === 'orgs') await linkToOrgs(tx, sourceId, 'orgs', 'parent_id', 'parent_external_id');
+      if (stream === 'people') await linkToOrgs(tx, sourceId, 'people', 'school_id', 'school_external_id');
       result.streams[stream] = {
         read: counts.rows + st.rejected,
         created: u.created,
@@ -173,25 +173,17 @@ export class LedgerWriter {
   }
 }
 
-/** Resolves parent_external_id → parent_id, writing only rows whose link changed. */
-async function linkOrgParents(tx: Executor, sourceId: string): Promise<void> {
-  await tx.execute(sql`
-    update orgs c set parent_id = p.id
-    from orgs p
-    where c.source_id = ${sourceId} and p.source_id = ${sourceId} and p.external_id = c.parent_external_id
-      and c.parent_id is distinct from p.id`);
-}
-
 /**
- * Resolves school_external_id → school_id for every person whose link is missing or stale, not just the rows
- * this run changed: a school that first appears today links the unchanged students who named it yesterday.
+ * Resolves an org reference (orgs.parent_external_id, people.school_external_id) to its id for every row whose
+ * link is missing or stale, not just the rows this run changed: a school that first appears today links the
+ * unchanged students who named it yesterday. Rows already linked are not written.
  */
-async function linkPeopleSchools(tx: Executor, sourceId: string): Promise<void> {
+async function linkToOrgs(tx: Executor, sourceId: string, table: 'orgs' | 'people', idColumn: string, refColumn: string): Promise<void> {
   await tx.execute(sql`
-    update people p set school_id = o.id
+    update ${sql.raw(table)} c set ${sql.raw(idColumn)} = o.id
     from orgs o
-    where p.source_id = ${sourceId} and o.source_id = ${sourceId} and o.external_id = p.school_external_id
-      and p.school_id is distinct from o.id`);
+    where c.source_id = ${sourceId} and o.source_id = ${sourceId} and o.external_id = c.${sql.raw(refColumn)}
+      and c.${sql.raw(idColumn)} is distinct from o.id`);
 }
 
 /** Applies the deactivations a held run was waiting for (approval or `sync --force` later). */

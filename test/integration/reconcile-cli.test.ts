@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { capture } from '../helpers/capture.js';
+import { capture, cliWithConfig } from '../helpers/capture.js';
 import { tempDir, writeGam, writeRoster } from '../helpers/district-files.js';
 
 
@@ -22,11 +22,7 @@ describe('reconcile and report commands', () => {
     `  - { id: gam, kind: device-csv, format: gam, path: gam.csv }`,
     '',
   ].join('\n'));
-  const cli = async (...args: string[]) => {
-    const c = capture();
-    const code = await runCli([...args, '--config', file], c.io, false);
-    return { code, out: c.out(), err: c.err() };
-  };
+  const cli = cliWithConfig(file);
 
   it('reconciles after a sync and prints the summary per rule', async () => {
     const r = await cli('sync');

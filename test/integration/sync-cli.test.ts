@@ -2,8 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli.js';
-import { capture } from '../helpers/capture.js';
+import { cliWithConfig } from '../helpers/capture.js';
 import { students, tempDir, writeRoster } from '../helpers/district-files.js';
 
 describe('sync and approve commands', () => {
@@ -17,11 +16,7 @@ describe('sync and approve commands', () => {
     '  - { id: sis, kind: oneroster-csv, path: roster }',
     '',
   ].join('\n'));
-  const cli = async (...args: string[]) => {
-    const c = capture();
-    const code = await runCli([...args, '--config', file], c.io, false);
-    return { code, out: c.out(), err: c.err() };
-  };
+  const cli = cliWithConfig(file);
 
   it('prints a per-stream summary and exits 0', async () => {
     writeRoster(path.join(dir, 'roster'), students(20));
