@@ -21,12 +21,14 @@ export async function createStage(tx: Executor, spec: StreamSpec): Promise<void>
 }
 
 /**
- * The content hash of every live row of the source, so a batch can tell unchanged records apart before
- * staging them. Deactivated rows are left out on purpose: a record that returns must reach the upsert.
+ * The content hashes of this batch's live rows, so unchanged records can be told apart before staging. Asked
+ * per batch (an index lookup) rather than loaded whole: memory stays bounded at 500k people. Deactivated rows
+ * are left out on purpose: a record that returns must reach the upsert.
  */
-export async function liveHashes(tx: Executor, spec: StreamSpec, sourceId: string): Promise<Map<string, string>> {
+async function liveHashes(tx: Executor, spec: StreamSpec, sourceId: string, ids: string[]): Promise<Map<string, string>> {
   const found = await rows<{ external_id: string; content_hash: string }>(tx, sql`
-    select external_id, content_hash from ${sql.raw(spec.table)} where source_id = ${sourceId} and deactivated_at is null`);
+    select external_id, content_hash from ${sql.raw(spec.table)}
+    where source_id = ${sourceId} and external_id = any(${sql.param(ids)}::text[]) and deactivated_at is null`);
   return new Map(found.map((r) => [r.external_id, r.content_hash]));
 }
 
@@ -36,10 +38,11 @@ export async function liveHashes(tx: Executor, spec: StreamSpec, sourceId: strin
  * upsert): an unchanged nightly re-sync then costs little more than parsing the files.
  */
 export async function stageBatch<S extends Stream>(
-  tx: Executor, spec: StreamSpec<S>, records: RecordByStream[S][], seqStart: number, known: Map<string, string>,
+  tx: Executor, spec: StreamSpec<S>, sourceId: string, records: RecordByStream[S][], seqStart: number,
 ): Promise<number> {
   if (records.length === 0) return 0;
   const cols = stageColumns(spec);
+  const known = await liveHashes(tx, spec, sourceId, records.map((r) => r.externalId));
   const hashes = records.map((r) => contentHash(r));
   const unchanged = records.map((r, i) => known.get(r.externalId) === hashes[i]);
   const params: SQL[] = [

@@ -13,7 +13,7 @@ import { reconcileAssignments, type AssignmentCounts } from './assignments.js';
 import { applyDeactivations, exceedsThreshold, findVanished } from './deactivate.js';
 import { deactivateOrphanDevices, upsertDevices } from './devices.js';
 import { quarantineDuplicates, quarantineRejects } from './quarantine.js';
-import { analyzeStage, createStage, liveHashes, stageBatch } from './stage.js';
+import { analyzeStage, createStage, stageBatch } from './stage.js';
 import { specs, type StreamSpec } from './streams.js';
 import { stagedCounts, upsertStream } from './upsert.js';
 
@@ -53,8 +53,6 @@ interface StagedStream {
   bulk: boolean;
   seq: number;
   rejected: number;
-  /** Live rows' content hashes; released once the stream is staged. */
-  known: Map<string, string>;
 }
 
 export class LedgerWriter {
@@ -71,12 +69,10 @@ export class LedgerWriter {
     if (!st) {
       await createStage(this.tx, spec);
       const mode = (batch.checkpoint as { processingMode?: string } | undefined)?.processingMode;
-      // Connectors yield one stream after another: the previous stream's hashes can go.
-      for (const other of this.staged.values()) other.known.clear();
-      st = { bulk: this.opts.mode === 'full' && mode !== 'delta', seq: 0, rejected: 0, known: await liveHashes(this.tx, spec, this.opts.sourceId) };
+      st = { bulk: this.opts.mode === 'full' && mode !== 'delta', seq: 0, rejected: 0 };
       this.staged.set(batch.stream, st);
     }
-    await stageBatch(this.tx, spec, batch.records as never[], st.seq, st.known);
+    await stageBatch(this.tx, spec, this.opts.sourceId, batch.records as never[], st.seq);
     st.seq += batch.records.length;
     st.rejected += batch.rejects.length;
     await quarantineRejects(this.tx, this.opts.runId, this.opts.sourceId, batch.stream, batch.rejects);
@@ -99,7 +95,6 @@ export class LedgerWriter {
       streams: {}, assignments: { started: 0, ended: 0 },
       devices: { created: 0, updated: 0, reactivated: 0, deactivated: 0 }, held: false, heldIds: {},
     };
-    for (const st of this.staged.values()) st.known.clear();
     const pending: { spec: StreamSpec; ids: number[] }[] = [];
     const over: string[] = [];
 

@@ -23,14 +23,13 @@ export const duplicateSerialConflict = defineRule({
       where ${liveObservation('o2')} and o2.user_email is not null
       group by o2.device_id having count(distinct o2.source_id) >= 2)`)}),
     c as (
-      select o.device_id,
-        jsonb_agg(distinct o.source_id order by o.source_id) as sources,
+      -- u already holds only live observations with an MDM user (lower-cased in u.email).
+      select u.device_id,
+        jsonb_agg(distinct u.source_id order by u.source_id) as sources,
         coalesce(jsonb_agg(distinct u.person_id order by u.person_id) filter (where u.person_id is not null), '[]'::jsonb) as person_ids
-      from device_observations o
-      join u on u.obs_id = o.id
-      where ${liveObservation('o')} and o.user_email is not null
-      group by o.device_id
-      having count(distinct lower(o.user_email)) >= 2 and count(distinct o.source_id) >= 2
+      from u
+      group by u.device_id
+      having count(distinct u.email) >= 2 and count(distinct u.source_id) >= 2
     )
     select ${deviceSubject('d')} as subject_key, d.id as device_id, a.person_id, null::text as severity,
       ${deviceDetails('d')} || jsonb_build_object('sources', c.sources, 'personIds', c.person_ids) as details
