@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { Database, Executor } from '../db/client.js';
 import { resolveAsOf } from './as-of.js';
-import { collectFindings } from './findings.js';
+import { collectFindings, materializeObservationUsers } from './findings.js';
 import { resolveRules } from './rule-config.js';
 import { liveCounts, openNew, refreshChanged, resolveGone, wakeSuppressed, type TransitionContext } from './transitions.js';
 
@@ -58,7 +58,11 @@ export async function reconcileWithin(tx: Executor, config: ReconcileConfig, opt
   const asOf = resolveAsOf(config, now);
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${LOCK_KEY}, 0))`);
 
+  const t0 = performance.now();
+  const users = await materializeObservationUsers(tx, config.district.domains);
+  opts.log.debug({ ms: Math.round(performance.now() - t0) }, 'observation users matched');
   await collectFindings(tx, rules, {
+    observationUsers: users,
     asOf: asOf.at,
     asOfDate: asOf.date,
     district: { domains: config.district.domains, oneToOneGrades: config.district.oneToOneGrades },
@@ -74,10 +78,12 @@ export async function reconcileWithin(tx: Executor, config: ReconcileConfig, opt
   const byRule: Record<string, RuleSummary> = Object.fromEntries(enabled.map((r) => [r.rule.code, zero()]));
   const of = (rule: string) => (byRule[rule] ??= zero());
 
+  const t1 = performance.now();
   for (const r of await resolveGone(tx, c)) of(r.rule).resolved += r.n;
   for (const r of await wakeSuppressed(tx, c)) of(r.rule).reopened += r.n;
   await refreshChanged(tx, c);
   for (const r of await openNew(tx, c)) of(r.rule)[r.recurred ? 'recurred' : 'opened'] += r.n;
+  opts.log.debug({ ms: Math.round(performance.now() - t1) }, 'discrepancy transitions applied');
   for (const r of await liveCounts(tx)) {
     const s = of(r.rule);
     if (r.status === 'suppressed') s.suppressed += r.n;

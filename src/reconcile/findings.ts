@@ -2,12 +2,21 @@
  * Runs every enabled rule's query into one temp table, `tmp_findings`, inside the reconcile transaction. One
  * INSERT … SELECT per rule: the whole ledger is evaluated set-based, whatever its size.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { observationUsers } from '../ledger/assignments.js';
 import type { Logger } from 'pino';
 import type { Executor } from '../db/client.js';
 import type { ResolvedRule } from './rule-config.js';
 import { textArray } from './rules/sql.js';
 import type { RuleContext } from './types.js';
+
+/** Matches every live observation's user once, for the rules that need it (RuleContext.observationUsers). */
+export async function materializeObservationUsers(tx: Executor, domains: string[]): Promise<SQL> {
+  await tx.execute(sql`drop table if exists tmp_observation_users`);
+  await tx.execute(sql`create temp table tmp_observation_users on commit drop as ${observationUsers(domains)}`);
+  await tx.execute(sql`analyze tmp_observation_users`);
+  return sql.raw('tmp_observation_users');
+}
 
 export async function collectFindings(tx: Executor, rules: ResolvedRule[], ctx: RuleContext, log?: Logger): Promise<void> {
   await tx.execute(sql`drop table if exists tmp_findings`);

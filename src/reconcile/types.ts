@@ -17,6 +17,12 @@ export interface RuleContext {
   asOfDate: string;
   district: { domains: string[]; oneToOneGrades: string[] };
   reconcile: { staleAfterDays: number; aueWarningDays: number; ouSchoolMap: Record<string, string> };
+  /**
+   * A relation with one row per live observation and the user it names, matched as the ledger matches them
+   * (columns of `observationUsers`). Computed once per reconcile: matching is the costly step, and two rules
+   * need it.
+   */
+  observationUsers: SQL;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, listOf } from '../types.js';
-import { deviceDetails, deviceSubject, liveObservation, observationUsers } from './sql.js';
+import { deviceDetails, deviceSubject } from './sql.js';
 
 export const duplicateSerialConflict = defineRule({
   code: 'duplicate-serial-conflict',
@@ -17,17 +17,13 @@ export const duplicateSerialConflict = defineRule({
   options: z.strictObject({}),
   describe: (d) => `different users in ${listOf(d.sources)}`,
   evaluate: (_opts, ctx) => sql`
-    -- Matching users is the costly part: only devices that two sources report with a user can conflict.
-    with u as (${observationUsers(ctx.district.domains, sql`o.user_email is not null and o.device_id in (
-      select o2.device_id from device_observations o2
-      where ${liveObservation('o2')} and o2.user_email is not null
-      group by o2.device_id having count(distinct o2.source_id) >= 2)`)}),
-    c as (
-      -- u already holds only live observations with an MDM user (lower-cased in u.email).
+    with c as (
       select u.device_id,
         jsonb_agg(distinct u.source_id order by u.source_id) as sources,
         coalesce(jsonb_agg(distinct u.person_id order by u.person_id) filter (where u.person_id is not null), '[]'::jsonb) as person_ids
-      from u
+      from ${ctx.observationUsers} u
+      join device_observations o on o.id = u.obs_id
+      where o.user_email is not null
       group by u.device_id
       having count(distinct u.email) >= 2 and count(distinct u.source_id) >= 2
     )

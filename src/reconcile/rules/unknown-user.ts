@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, listOf } from '../types.js';
-import { deviceDetails, deviceSubject, observationUsers, textArray } from './sql.js';
+import { deviceDetails, deviceSubject, textArray } from './sql.js';
 
 export const unknownUser = defineRule({
   code: 'unknown-user',
@@ -22,10 +22,9 @@ export const unknownUser = defineRule({
   evaluate: (opts, ctx) => {
     const ignore = opts.ignoreUsers.map((u) => u.toLowerCase());
     return sql`
-      with u as (${observationUsers(ctx.district.domains)})
       select ${deviceSubject('d')} as subject_key, d.id as device_id, a.person_id, null::text as severity,
         ${deviceDetails('d')} || jsonb_build_object('sources', jsonb_agg(distinct u.source_id order by u.source_id)) as details
-      from u
+      from ${ctx.observationUsers} u
       join devices d on d.id = u.device_id
       left join assignments a on a.device_id = d.id and a.ended_at is null
       where u.email is not null and u.person_id is null
