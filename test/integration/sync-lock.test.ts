@@ -19,14 +19,14 @@ describe.skipIf(!serverUrl)('per-source run lock on postgres', () => {
 
   it('lets one of two simultaneous runs of a source proceed and fails the other without changes', async () => {
     const dir = tempDir('lock');
-    writeRoster(dir, students(3000));
+    writeRoster(dir, students(10000)); // big enough that the two runs surely overlap
     const config = configWith(`  - { id: sis, kind: oneroster-csv, path: "${dir}" }`);
     const [a, b] = await Promise.all([sync(t.db, config, 'sis'), sync(other, config, 'sis')]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual(['failed', 'succeeded']);
     const loser = a.status === 'failed' ? a : b;
     expect(loser.errorCode).toBe('sync_in_progress');
-    expect(await count(t.db, 'people')).toBe(3000);
-    expect(await count(t.db, 'events', "action = 'create' and entity = 'person'")).toBe(3000);
+    expect(await count(t.db, 'people')).toBe(10000);
+    expect(await count(t.db, 'events', "action = 'create' and entity = 'person'")).toBe(10000);
   });
 });
