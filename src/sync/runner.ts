@@ -102,7 +102,8 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
       return res;
     });
     const status: RunStatus = result.held ? 'held' : 'succeeded';
-    log.info({ runId, status, durationMs: Date.now() - started, heldReason: result.heldReason }, 'sync finished');
+    // Counts only (no names or ids): enough for an admin tailing the log to see what the run did.
+    log.info({ runId, status, durationMs: Date.now() - started, streams: result.streams, assignments: result.assignments, heldReason: result.heldReason }, 'sync finished');
     return { runId, sourceId: source.id, mode, status, result, durationMs: Date.now() - started };
   } catch (e) {
     if (e instanceof DryRunRollback) {
