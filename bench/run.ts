@@ -13,7 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { generateDistrict, writeDistrict } from './district/generate.js';
+import { generateDistrict } from './district/generate.js';
+import { writeDistrict } from './district/write.js';
 import { mutateDistrict } from './mutate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

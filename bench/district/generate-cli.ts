@@ -12,7 +12,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateDistrict, writeDistrict } from './generate.js';
+import { generateDistrict } from './generate.js';
+import { writeDistrict } from './write.js';
 import { buildPlan, writePlan } from './plan.js';
 import { countDistrict } from './model.js';
 

@@ -11,7 +11,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateDistrict, writeDistrict } from '../../bench/district/generate.js';
+import { generateDistrict } from '../../bench/district/generate.js';
+import { writeDistrict } from '../../bench/district/write.js';
 import { buildPlan, checkPlan, writePlan } from '../../bench/district/plan.js';
 
 export const DEMO_SEED = 20261101;
