@@ -27,7 +27,8 @@ export function formatRun(r: RunResult): string {
   const d = r.result.devices;
   if (r.result.streams.devices) lines.push(`devices: ${d.created} new, ${d.updated} updated, ${d.reactivated} reactivated, ${d.deactivated} deactivated`);
   lines.push(`assignments: ${r.result.assignments.started} started, ${r.result.assignments.ended} ended`);
-  if (r.result.held) lines.push(`HELD: ${r.result.heldReason}. Creates and updates were applied; deactivations wait for approval (rollcall approve ${r.runId}) or a run with --force.`);
+  if (r.result.held && r.status === 'dry-run') lines.push(`WOULD BE HELD: ${r.result.heldReason}.`);
+  else if (r.result.held) lines.push(`HELD: ${r.result.heldReason}. Creates and updates were applied; deactivations wait for approval (rollcall approve ${r.runId}) or a run with --force.`);
   return lines.join('\n');
 }
 
