@@ -37,6 +37,8 @@ describe('sync and approve commands', () => {
 
   it('exits 3 when the deletion threshold holds a run, and approve applies it', async () => {
     writeRoster(path.join(dir, 'roster'), students(12));
+    const preview = await cli('sync', '--dry-run');
+    expect(preview.out).toMatch(/WOULD BE HELD: deletion threshold exceeded \(people: 8 of 20 would be deactivated\)/);
     const held = await cli('sync');
     expect(held.code).toBe(3);
     expect(held.out).toMatch(/HELD: deletion threshold exceeded \(people: 8 of 20 would be deactivated\)/);
