@@ -111,6 +111,24 @@ describe('http client', () => {
     expect(err.code).toBe('http_aborted');
   });
 
+  it('keeps to its concurrency and rate limits', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const starts: number[] = [];
+    server.use(http.get(`${base}/limited`, async () => {
+      starts.push(Date.now());
+      peak = Math.max(peak, ++inFlight);
+      await delay(50);
+      inFlight--;
+      return HttpResponse.json({});
+    }));
+    const c = client({ concurrency: 2, intervalCap: 2, intervalMs: 200 });
+    await Promise.all(Array.from({ length: 6 }, () => c.json('limited')));
+    expect(peak).toBe(2);
+    // Six requests at two per 200 ms: the last pair cannot start before ~400 ms after the first.
+    expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(380);
+  });
+
   it('never writes auth headers or query values to the log', async () => {
     logLines.length = 0;
     let calls = 0;
