@@ -10,6 +10,12 @@ export function hash32(text: string, seed = 0): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return fmix32(h);
+}
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+function fmix32(x: number): number {
+  let h = x;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -75,13 +81,7 @@ export class Rng {
 
 /** murmur3 finaliser of an integer mixed with a seed. */
 function mix32(x: number, seed: number): number {
-  let h = (x ^ seed) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((x ^ seed) >>> 0);
 }
 
 const HEX8 = (n: number) => n.toString(16).padStart(8, '0');
