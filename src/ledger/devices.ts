@@ -6,12 +6,13 @@
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
+import { countByAction, recordHistory } from './history.js';
 
 const attrs = ['asset_tag', 'model', 'manufacturer', 'platform', 'status'] as const;
 const attrJson = (a: string) => `jsonb_build_object(${attrs.map((n) => `'${n}', ${a}.${n}`).join(', ')})`;
 
 export async function upsertDevices(tx: Executor, runId: number | null, actor: string): Promise<{ created: number; updated: number; reactivated: number }> {
-  const result = await rows<{ action: string; n: number }>(tx, sql`
+  const by = await countByAction(tx, sql`
     with latest as (
       -- Prefer a live row for the serial, then the file's last one.
       select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
@@ -47,21 +48,8 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
          or (d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial))
       returning d.id, (d.xmax = 0) as inserted, d.deactivated_at, ${sql.raw(attrJson('d'))} as nj
     ),
-    ev as (
-      insert into events (run_id, actor, entity, entity_id, action, diff)
-      select ${runId}, ${actor}, 'device', up.id,
-        case when up.inserted then 'create'
-             when old.deactivated_at is not null and up.deactivated_at is null then 'reactivate'
-             else 'update' end,
-        case when up.inserted then up.nj
-             else (select coalesce(jsonb_object_agg(e.key, jsonb_build_object('from', old.oj -> e.key, 'to', e.value)), '{}'::jsonb)
-                   from jsonb_each(up.nj) e where (old.oj -> e.key) is distinct from e.value) end
-      from up left join old on old.id = up.id
-      returning action
-    )
-    select action, count(*)::int as n from ev group by action`);
-  const by = Object.fromEntries(result.map((r) => [r.action, Number(r.n)]));
-  return { created: by.create ?? 0, updated: by.update ?? 0, reactivated: by.reactivate ?? 0 };
+    ${recordHistory('device', runId, actor)}`);
+  return { created: by.create, updated: by.update, reactivated: by.reactivate };
 }
 
 /** A device no MDM reports any more (every observation inactive) is deactivated, with history kept. */

@@ -7,6 +7,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
+import { countByAction, recordHistory } from './history.js';
 import type { StreamSpec } from './streams.js';
 
 export interface UpsertCounts {
@@ -42,7 +43,7 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
   ];
   const updates = [...copied, ...derivedNames, stateCol].map((n) => `${q(n)} = excluded.${q(n)}`).join(', ');
 
-  const result = await rows<{ action: string; n: number }>(tx, sql`
+  const by = await countByAction(tx, sql`
     with latest as (
       select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, seq desc
     ),
@@ -69,27 +70,8 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
          or (t.deactivated_at is not null and excluded.deactivated_at is null)
       returning t.id, (t.xmax = 0) as inserted, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as nj
     ),
-    ev as (
-      insert into events (run_id, actor, entity, entity_id, action, diff)
-      select ${runId}, ${actor}, ${spec.entity}, up.id,
-        case
-          when up.inserted then 'create'
-          when old.deactivated_at is not null and up.deactivated_at is null then 'reactivate'
-          when old.deactivated_at is null and up.deactivated_at is not null then 'deactivate'
-          else 'update'
-        end,
-        case
-          when up.inserted then up.nj
-          else (select coalesce(jsonb_object_agg(e.key, jsonb_build_object('from', old.oj -> e.key, 'to', e.value)), '{}'::jsonb)
-                from jsonb_each(up.nj) e where (old.oj -> e.key) is distinct from e.value)
-        end
-      from up left join old on old.id = up.id
-      returning action
-    )
-    select action, count(*)::int as n from ev group by action`);
-
-  const by = Object.fromEntries(result.map((r) => [r.action, Number(r.n)]));
-  return { created: by.create ?? 0, updated: by.update ?? 0, reactivated: by.reactivate ?? 0, deleted: by.deactivate ?? 0 };
+    ${recordHistory(spec.entity, runId, actor)}`);
+  return { created: by.create, updated: by.update, reactivated: by.reactivate, deleted: by.deactivate };
 }
 
 /** Distinct ids staged for a stream, and how many rows repeated an id already seen. */
