@@ -1,6 +1,5 @@
 /** `rollcall reconcile`: evaluate every rule now and print what changed, per rule. */
 import { reconcile, type ReconcileSummary, type RuleSummary } from '../reconcile/engine.js';
-import { resolveRules } from '../reconcile/rule-config.js';
 import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { renderTable } from './table.js';
@@ -20,7 +19,6 @@ export function formatSummary(s: ReconcileSummary): string {
 }
 
 export async function reconcileCommand(ctx: CommandContext): Promise<ExitCode> {
-  resolveRules(ctx.config.reconcile); // a rule config typo exits 2 before the database is even opened
   const summary = await withDatabase(ctx.config, (db) => reconcile(db, ctx.config, { log: ctx.log }));
   ctx.io.out(formatSummary(summary));
   return EXIT.ok;
