@@ -112,7 +112,14 @@ export const recordSchemas = {
   devices: deviceRecordSchema,
 } as const;
 
-/** A record that could not be mapped. It is quarantined with source, record id, field and reason. */
+/**
+ * A record that could not be applied. It is quarantined with source, record id, field and reason.
+ *
+ * When `externalId` is set the record's identity was readable: the record is *present* in this read (never
+ * deactivated or ended for its absence) but cannot be applied, so its live row stays exactly as it was and the
+ * run reports it as kept-unreadable. Only a record with no usable identity (no sourcedId, no serial/device id)
+ * leaves `externalId` unset and is rejected outright.
+ */
 export interface Reject {
   externalId?: string;
   reason: string;
@@ -122,8 +129,49 @@ export interface Reject {
   raw: unknown;
 }
 
+/**
+ * One optional field of an otherwise good record could not be read (a bad date, an unknown boot mode). The
+ * record is applied with that field left at its default, and the ledger keeps the field's stored value. The
+ * warning is quarantined (outcome `warning`) beside the rejects. `field` is the canonical field name.
+ */
+export interface FieldWarning {
+  externalId: string;
+  field: string;
+  reason: string;
+  location?: string;
+  raw?: unknown;
+}
+
+/** Whether a batch is a whole snapshot of its stream (absence means gone) or changes only. */
+export type ProcessingMode = 'bulk' | 'delta';
+
 export type Batch = {
-  [S in Stream]: { stream: S; records: RecordByStream[S][]; rejects: Reject[]; checkpoint?: unknown };
+  [S in Stream]: {
+    stream: S;
+    records: RecordByStream[S][];
+    rejects: Reject[];
+    /** Field-level problems of records in `records` (kept fields, see FieldWarning). */
+    warnings?: FieldWarning[];
+    /**
+     * `bulk`: the stream's batches of this read together are the whole set, so a live row absent from them is
+     * gone (full runs only, under the deletion threshold). `delta`: changes only; nothing is deactivated by absence.
+     */
+    processingMode: ProcessingMode;
+    /**
+     * Canonical fields this read does not supply at all (a column absent from the file, a field the API did not
+     * return): the ledger keeps every stored value of these fields instead of reading them as empty.
+     */
+    unsupplied?: readonly string[];
+    /** Run-level notes an admin should see with the rejects (e.g. "users.csv has no grades column"). */
+    notices?: string[];
+    /**
+     * The delta cursor after this batch. The runner stores the last one it saw in `sources.cursor`, and only when
+     * the run commits; the next read receives it in `ReadOptions.cursor`.
+     */
+    cursor?: unknown;
+    /** Connector-specific position (file, page) for logs; the ledger does not read it. */
+    checkpoint?: unknown;
+  };
 }[Stream];
 
 export interface CheckResult {
@@ -142,8 +190,36 @@ export interface Ctx<C> {
 
 export interface ReadOptions {
   mode: 'full' | 'delta';
+  /** When the last successful run of this source finished (the start of a delta window). */
   since?: Date;
-  checkpoint?: unknown;
+  /** The cursor the last committed run left (`Batch.cursor`), or undefined on a first read. */
+  cursor?: unknown;
+}
+
+/** How a connector authenticates: the shared HTTP helper calls it for every request. */
+export interface HttpAuth {
+  /** Headers to add to a request (resolved per request, so a token can be refreshed or cached). */
+  headers(signal: AbortSignal): Promise<Record<string, string>>;
+  /** Called once when a request answers 401; the request is then retried once with fresh headers. */
+  refresh?(signal: AbortSignal): Promise<void>;
+}
+
+/** What a connector needs from the shared HTTP helper; `ctx.http` is built from it (src/sync/connector-ctx.ts). */
+export interface HttpNeeds {
+  baseUrl: string;
+  auth?: HttpAuth;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** At most `requests` per `intervalMs` (a vendor's documented quota). */
+  rate?: { requests: number; intervalMs: number };
+  timeoutMs?: number;
+}
+
+/** Given to `SourceConnector.http` so an auth hook can fetch tokens without a second HTTP stack. */
+export interface HttpNeedsDeps {
+  fetch: typeof fetch;
+  log: Logger;
+  now(): Date;
 }
 
 export interface SourceConnector<C = unknown> {
@@ -153,6 +229,8 @@ export interface SourceConnector<C = unknown> {
   streams: readonly Stream[];
   /** Whether the connector can read changes only; CSV exports are always whole. */
   supportsDelta: boolean;
+  /** HTTP needs of an API connector; file connectors leave it out and get a client with no base URL. */
+  http?(config: C, deps: HttpNeedsDeps): HttpNeeds;
   check(ctx: Ctx<C>): Promise<CheckResult>;
   /** Pages as they arrive, bounded memory. A full read must be complete or throw. */
   read(ctx: Ctx<C>, opts: ReadOptions): AsyncIterable<Batch>;

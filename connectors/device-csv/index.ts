@@ -95,7 +95,7 @@ async function* read(ctx: Ctx<DeviceCsvConfig>): AsyncGenerator<Batch> {
       else rejects.push(out.reject);
       if (records.length + rejects.length >= config.batchSize) {
         total = { records: total.records + records.length, rejects: total.rejects + rejects.length };
-        yield { stream: 'devices', records, rejects, checkpoint };
+        yield { stream: 'devices', records, rejects, processingMode: 'bulk', checkpoint };
         records = [];
         rejects = [];
       }
@@ -107,7 +107,7 @@ async function* read(ctx: Ctx<DeviceCsvConfig>): AsyncGenerator<Batch> {
     }
     if (records.length + rejects.length > 0) {
       total = { records: total.records + records.length, rejects: total.rejects + rejects.length };
-      yield { stream: 'devices', records, rejects, checkpoint };
+      yield { stream: 'devices', records, rejects, processingMode: 'bulk', checkpoint };
     }
     const { stats } = mapper;
     log.info(

@@ -65,7 +65,7 @@ class Batcher<S extends RosterStream> {
 
   private take(): Batch {
     // Batch is a union keyed by stream; S ties records to the stream, which TS cannot see through the generic.
-    const batch = { stream: this.stream, records: this.records, rejects: this.rejects, checkpoint: this.checkpoint } as Batch;
+    const batch = { stream: this.stream, records: this.records, rejects: this.rejects, processingMode: this.checkpoint.processingMode, checkpoint: this.checkpoint } as Batch;
     this.records = [];
     this.rejects = [];
     this.yielded = true;

@@ -25,6 +25,11 @@ export const syncRuns = pgTable('sync_runs', {
   sourceId: text('source_id').notNull().references(() => sources.id),
   mode: text('mode', { enum: ['full', 'delta'] }).notNull(),
   status: text('status', { enum: ['running', 'succeeded', 'failed', 'held', 'approved'] }).notNull(),
+  /**
+   * What started the run, when it must run once across replicas: a scheduled slot (`schedule:2026-11-24T02:00`) or
+   * `first-run`. A second replica inserting the same key for the source is refused by the unique index.
+   */
+  triggerKey: text('trigger_key'),
   dryRun: boolean('dry_run').notNull().default(false),
   startedAt: ts('started_at').notNull().defaultNow(),
   finishedAt: ts('finished_at'),
@@ -32,7 +37,11 @@ export const syncRuns = pgTable('sync_runs', {
   /** Deactivations a held run is waiting to apply: { orgs: ids, people: ids, observations: ids, ... }. */
   held: jsonb('held'),
   error: text('error'),
-}, (t) => [index('sync_runs_source_started').on(t.sourceId, t.startedAt)]);
+}, (t) => [
+  index('sync_runs_source_started').on(t.sourceId, t.startedAt),
+  // A failed run frees its slot so that a retry (or the next start) may run it again.
+  uniqueIndex('sync_runs_trigger_once').on(t.sourceId, t.triggerKey).where(sql`${t.triggerKey} is not null and ${t.status} <> 'failed'`),
+]);
 
 export const orgs = pgTable('orgs', {
   id: id(),
@@ -179,6 +188,12 @@ export const quarantine = pgTable('quarantine', {
   runId: ref('run_id').references(() => syncRuns.id),
   sourceId: text('source_id').notNull().references(() => sources.id),
   stream: text('stream').notNull(),
+  /**
+   * `rejected`: no usable identity, nothing applied. `kept`: identity readable but the record could not be applied,
+   * its live row was left as it was. `warning`: the record was applied but one field (`field`) was unreadable and
+   * kept its stored value; also run-level notices such as a column missing from a file.
+   */
+  outcome: text('outcome', { enum: ['rejected', 'kept', 'warning'] }).notNull().default('rejected'),
   externalId: text('external_id'),
   reason: text('reason').notNull(),
   field: text('field'),

@@ -68,8 +68,7 @@ export class LedgerWriter {
     let st = this.staged.get(batch.stream);
     if (!st) {
       await createStage(this.tx, spec);
-      const mode = (batch.checkpoint as { processingMode?: string } | undefined)?.processingMode;
-      st = { bulk: this.opts.mode === 'full' && mode !== 'delta', seq: 0, rejected: 0 };
+      st = { bulk: this.opts.mode === 'full' && batch.processingMode === 'bulk', seq: 0, rejected: 0 };
       this.staged.set(batch.stream, st);
     }
     await stageBatch(this.tx, spec, this.opts.sourceId, batch.records as never[], st.seq);
