@@ -1,6 +1,6 @@
 /** `rollcall serve`: run until SIGTERM/SIGINT, then shut down gracefully within server.shutdownTimeoutMs. */
 import { startService } from '../service.js';
-import { reconcile } from '../reconcile/engine.js';
+import { sweepInterrupted } from '../sync/interrupted.js';
 import { startScheduler } from '../sync/scheduler.js';
 import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -8,12 +8,10 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 export async function serveCommand(ctx: CommandContext): Promise<ExitCode> {
   const { config, log } = ctx;
   const service = await startService(config, log, {
-    start: async (db, signal) => startScheduler(db, config, log, signal, {
-      afterRun: async () => {
-        const s = await reconcile(db, config, { log });
-        log.info({ opened: s.opened + s.recurred + s.reopened, resolved: s.resolved, open: s.stillOpen, durationMs: s.durationMs }, 'reconciled');
-      },
-    }),
+    start: async (db, signal) => {
+      await sweepInterrupted(db, log);
+      return startScheduler(db, config, log, signal);
+    },
   });
   return new Promise<ExitCode>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

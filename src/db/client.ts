@@ -18,6 +18,8 @@ import * as schema from './schema.js';
 export type Orm = PgDatabase<any, typeof schema>;
 /** Anything that can run SQL: the database or a transaction. */
 export type Executor = Pick<Orm, 'execute'>;
+/** A transaction: runs SQL and opens savepoints (`tx.transaction`). */
+export type Tx = Parameters<Parameters<Orm['transaction']>[0]>[0];
 
 export interface Database {
   kind: 'postgres' | 'pglite';

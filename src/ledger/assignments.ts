@@ -9,10 +9,13 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
+import { outboxInsert } from '../outbox/enqueue.js';
 
 export interface AssignmentCounts {
   started: number;
   ended: number;
+  /** Ended with no holder after (the MDM names nobody, the device was deprovisioned): what the threshold counts. */
+  cleared?: number;
 }
 
 /** MDM states in which an observation no longer says anything about who holds the device. */
@@ -83,7 +86,7 @@ async function computeHolders(tx: Executor, domains: string[]): Promise<void> {
 
 export async function reconcileAssignments(tx: Executor, domains: string[], runId: number | null, actor: string): Promise<AssignmentCounts> {
   await computeHolders(tx, domains);
-  const [ended] = await rows<{ n: number }>(tx, sql`
+  const [ended] = await rows<{ n: number; cleared: number }>(tx, sql`
     with gone as (
       update assignments a set ended_at = now(),
         ended_reason = case when h.person_id is null then 'mdm-user-cleared' else 'mdm-user-changed' end
@@ -96,8 +99,10 @@ export async function reconcileAssignments(tx: Executor, domains: string[], runI
       insert into events (run_id, actor, entity, entity_id, action, diff)
       select ${runId}, ${actor}, 'assignment', id, 'end', jsonb_build_object('deviceId', device_id, 'personId', person_id, 'reason', ended_reason)
       from gone returning 1
-    )
-    select count(*)::int as n from ev`);
+    ),
+    ob_end as (${outboxInsert('assignment.ended', sql`jsonb_build_object('assignmentId', id, 'deviceId', device_id, 'personId', person_id,
+      'reason', ended_reason, 'runId', ${runId}::bigint)`, sql`gone`)})
+    select count(*)::int as n, (select count(*)::int from gone where ended_reason = 'mdm-user-cleared') as cleared from ev`);
   const [started] = await rows<{ n: number }>(tx, sql`
     with new as (
       insert into assignments (device_id, person_id, origin, source_id)
@@ -109,7 +114,9 @@ export async function reconcileAssignments(tx: Executor, domains: string[], runI
       insert into events (run_id, actor, entity, entity_id, action, diff)
       select ${runId}, ${actor}, 'assignment', id, 'start', jsonb_build_object('deviceId', device_id, 'personId', person_id, 'sourceId', source_id)
       from new returning 1
-    )
+    ),
+    ob as (${outboxInsert('assignment.started', sql`jsonb_build_object('assignmentId', id, 'deviceId', device_id, 'personId', person_id,
+      'sourceId', source_id, 'runId', ${runId}::bigint)`, sql`new`)})
     select count(*)::int as n from ev`);
-  return { started: Number(started?.n ?? 0), ended: Number(ended?.n ?? 0) };
+  return { started: Number(started?.n ?? 0), ended: Number(ended?.n ?? 0), cleared: Number(ended?.cleared ?? 0) };
 }

@@ -1,11 +1,12 @@
 /**
  * Deactivation by absence (full reads only) and the deletion threshold (DESIGN §6). Absence is computed before
- * the upsert, against the rows that were live when the run began, so the threshold's base is what the district
- * had, not what this read claims.
+ * the upsert, against the rows that were live when the run began. A staged row counts as present even when it
+ * was kept unread (a Reject naming its id), so a bad cell never deactivates anyone.
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
 import type { DeletionThreshold } from '../config/schema.js';
+import { outboxInsert } from '../outbox/enqueue.js';
 import type { StreamSpec } from './streams.js';
 
 export interface Vanished {
@@ -24,7 +25,10 @@ export async function findVanished(tx: Executor, spec: StreamSpec, sourceId: str
   return { ids: gone.map((r) => Number(r.id)), live: Number(live?.n ?? 0) };
 }
 
-/** More than `absolute` rows, or more than `percent` of the live ones, is too many to trust without a person. */
+/**
+ * More than `absolute` rows, or more than `percent` of the live ones, is too many to trust without a person.
+ * Whatever the cause: absence, an explicit delete, a disabled flag, or an ended assignment (ADR 0004).
+ */
 export function exceedsThreshold(count: number, live: number, t: DeletionThreshold): boolean {
   if (count === 0) return false;
   return count > t.absolute || count * 100 > t.percent * live;
@@ -35,12 +39,18 @@ export async function applyDeactivations(
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const dead = spec.state.dead;
+  const ob = spec.outbox
+    ? sql`ob as (${outboxInsert(spec.outbox.dead, sql`jsonb_build_object('personId', gone.id, 'sourceId', gone.source_id, 'externalId', gone.external_id,
+        'role', gone.role, 'reason', ${reason}::text, 'runId', ${runId}::bigint)`, sql`gone where gone.was_live`)}),`
+    : sql``;
   const [r] = await rows<{ n: number }>(tx, sql`
     with gone as (
       update ${sql.raw(spec.table)} t set ${sql.raw(`"${spec.state.column}"`)} = ${dead}, deactivated_at = now()
-      where t.id = any(${sql.param(ids)}::bigint[]) and t.deactivated_at is null
-      returning t.id
+      from ${sql.raw(spec.table)} prev
+      where prev.id = t.id and t.id = any(${sql.param(ids)}::bigint[]) and t.deactivated_at is null
+      returning t.*, prev.${sql.raw(`"${spec.state.column}"`)} = ${spec.state.live} as was_live
     ),
+    ${ob}
     ev as (
       insert into events (run_id, actor, entity, entity_id, action, diff)
       select ${runId}, ${actor}, ${spec.entity}, id, 'deactivate', jsonb_build_object('reason', ${reason}::text) from gone

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
+import { outboxInsert } from '../outbox/enqueue.js';
 import { countByAction, recordHistory } from './history.js';
 
 const attrs = ['asset_tag', 'model', 'manufacturer', 'platform', 'status'] as const;
@@ -16,7 +17,7 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
     with latest as (
       -- Prefer a live row for the serial, then the file's last one.
       select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
-      from stage_devices where not unchanged order by serial, deleted asc, seq desc
+      from stage_devices where not unchanged and not kept order by serial, deleted asc, seq desc
     ),
     s as (
       select latest.* from latest left join devices d on d.serial = latest.serial
@@ -46,8 +47,10 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
          or (d.manufacturer is null and excluded.manufacturer is not null)
          or (d.platform = 'other' and excluded.platform <> 'other')
          or (d.deactivated_at is not null and not (select s2.deleted from s s2 where s2.serial = excluded.serial))
-      returning d.id, (d.xmax = 0) as inserted, d.deactivated_at, ${sql.raw(attrJson('d'))} as nj
+      returning d.id, d.serial, (d.xmax = 0) as inserted, d.deactivated_at, ${sql.raw(attrJson('d'))} as nj
     ),
+    ob as (${outboxInsert('device.created', sql`jsonb_build_object('deviceId', up.id, 'serial', up.serial, 'platform', up.nj ->> 'platform', 'runId', ${runId}::bigint)`,
+      sql`up where up.inserted`)}),
     ${recordHistory('device', runId, actor)}`);
   return { created: by.create, updated: by.update, reactivated: by.reactivate };
 }

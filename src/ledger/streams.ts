@@ -24,15 +24,22 @@ export interface StreamSpec<S extends Stream = Stream> {
   columns: Column<RecordByStream[S]>[];
   /** Table columns computed at upsert time from the staged row `s` (e.g. foreign keys). */
   derived?: (sourceId: string) => Record<string, SQL>;
-  /** How the ledger marks a row live or not: people/orgs/enrollments use `status`, observations `active`. */
-  state: { column: 'status' | 'active'; live: SQL; dead: SQL; fromRecord?: SQL };
+  /**
+   * How the ledger marks a row live or not: people/orgs/enrollments use `status`, observations `active`.
+   * `liveJson`/`deadJson` are the same values as JSON, for comparing the history CTE's before/after documents.
+   */
+  state: { column: 'status' | 'active'; live: SQL; dead: SQL; liveJson: string; deadJson: string; fromRecord?: SQL };
+  /** Staged columns that stand for a canonical field whose name is not the column's camelCase (e.g. userIds). */
+  fieldColumns?: Record<string, string[]>;
+  /** Outbox events for rows of this stream that go inactive / live again (people only). */
+  outbox?: { dead: 'person.deactivated'; live: 'person.reactivated' };
 }
 
 const text = <R>(name: string, get: (r: R) => string | null): Column<R> => ({ name, type: 'text', get });
 const list = <R>(name: string, get: (r: R) => readonly string[]): Column<R> => ({ name, type: 'text[]', get: (r) => pgArrayLiteral(get(r)) });
 const json = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'jsonb', get: (r) => JSON.stringify(get(r)) });
 
-const statusState = { column: 'status' as const, live: sql`'active'`, dead: sql`'inactive'` };
+const statusState = { column: 'status' as const, live: sql`'active'`, dead: sql`'inactive'`, liveJson: '"active"', deadJson: '"inactive"' };
 
 export const orgsSpec: StreamSpec<'orgs'> = {
   stream: 'orgs',
@@ -74,6 +81,8 @@ export const peopleSpec: StreamSpec<'people'> = {
   }),
   // A disabled account (enabledUser=false) is inactive though present; absent or deleted is inactive too.
   state: { ...statusState, fromRecord: sql`s.rec_status` },
+  fieldColumns: { userIds: ['user_ids', 'user_id_keys'], primaryOrgExternalId: ['school_external_id'], status: ['rec_status'], preferredName: ['preferred_name'] },
+  outbox: { dead: 'person.deactivated', live: 'person.reactivated' },
 };
 
 export const enrollmentsSpec: StreamSpec<'enrollments'> = {
@@ -113,7 +122,7 @@ export const observationsSpec: StreamSpec<'devices'> = {
     text('boot_mode', (r) => r.bootMode),
   ],
   derived: () => ({ device_id: sql`(select d.id from devices d where d.serial = s.serial)` }),
-  state: { column: 'active', live: sql`true`, dead: sql`false` },
+  state: { column: 'active', live: sql`true`, dead: sql`false`, liveJson: 'true', deadJson: 'false' },
 };
 
 /** Staged but not copied: the device-level attributes, upserted into `devices` by serial first. */
@@ -131,4 +140,19 @@ export function stageColumns<S extends Stream>(spec: StreamSpec<S>): Column<Reco
   if (spec.stream === 'people') extra.push(text('rec_status', (r) => (r as RecordByStream['people']).status) as Column<RecordByStream[S]>);
   if (spec.stream === 'devices') extra.push(...(deviceStageColumns as unknown as Column<RecordByStream[S]>[]));
   return [...spec.columns, ...extra];
+}
+
+const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * The staged columns that hold canonical `fields` of this stream, for the per-record `keep` list. Fields with no
+ * column (dateLastModified, metadata-only fields) keep nothing because nothing stores them.
+ */
+export function columnsForFields<S extends Stream>(spec: StreamSpec<S>, fields: Iterable<string>): string[] {
+  const names = new Set(stageColumns(spec).map((c) => c.name));
+  const out = new Set<string>();
+  for (const f of fields) {
+    for (const c of spec.fieldColumns?.[f] ?? [snake(f)]) if (names.has(c)) out.add(c);
+  }
+  return [...out];
 }

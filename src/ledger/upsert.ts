@@ -4,23 +4,34 @@
  * All CTEs see the same snapshot, so `old` holds the values from before the upsert. Unchanged rows are
  * filtered out before the INSERT; the `WHERE content_hash IS DISTINCT FROM` guard on the conflict update
  * keeps that true even if another writer raced us.
+ *
+ * Two kinds of staged row never overwrite what the ledger knows: a `kept` row (present but unreadable) is not
+ * upserted at all, and a column named in a row's `keep` list takes the live row's value instead of the staged one.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
-import { countByAction, recordHistory } from './history.js';
-import type { StreamSpec } from './streams.js';
+import { outboxInsert } from '../outbox/enqueue.js';
+import { countByAction, recordHistory, wentDead, wentLive } from './history.js';
+import { stageColumns, type StreamSpec } from './streams.js';
 
 export interface UpsertCounts {
   created: number;
   updated: number;
   reactivated: number;
   deleted: number;
+  /** Rows that were live and are not any more: explicit deletes and disabled accounts (enabledUser=false). */
+  wentDead: number;
 }
 
 const q = (name: string) => `"${name}"`;
 
 function jsonOf(alias: string, names: string[]): string {
   return `jsonb_build_object(${names.map((n) => `'${n}', ${alias}.${q(n)}`).join(', ')})`;
+}
+
+/** The staged value of a column, or the live row's when the record could not supply it. */
+function merged(stageCol: string, tableCol: string): string {
+  return `case when t.id is not null and latest.keep @> array['${stageCol}']::text[] then t.${q(tableCol)} else latest.${q(stageCol)} end as ${q(stageCol)}`;
 }
 
 export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: string, runId: number | null, actor: string): Promise<UpsertCounts> {
@@ -30,6 +41,12 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
   const stateCol = spec.state.column;
   const diffCols = [...copied, ...derivedNames, stateCol];
   const liveValue = spec.state.fromRecord ?? spec.state.live;
+  const copiedSet = new Set(copied);
+  const stagedExprs = stageColumns(spec).map((c) => {
+    if (copiedSet.has(c.name)) return merged(c.name, c.name);
+    if (c.name === 'rec_status') return merged('rec_status', 'status');
+    return `latest.${q(c.name)}`;
+  });
 
   const insertCols = ['source_id', 'external_id', ...copied, ...derivedNames, stateCol, 'deactivated_at', 'content_hash'];
   const selectExprs: SQL[] = [
@@ -42,16 +59,25 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
     sql`s.content_hash`,
   ];
   const updates = [...copied, ...derivedNames, stateCol].map((n) => `${q(n)} = excluded.${q(n)}`).join(', ');
+  const ob = spec.outbox;
+  const personPayload = (reason: SQL | null) => sql`jsonb_build_object('personId', up.id, 'sourceId', ${sourceId}::text, 'externalId', up.external_id,
+    'role', up.nj ->> 'role', ${reason ? sql`'reason', ${reason}, ` : sql``}'runId', ${runId}::bigint)`;
+  const outboxCtes = ob ? sql`
+    ob_dead as (${outboxInsert(ob.dead, personPayload(sql`case when up.deactivated_at is not null then 'deleted by the source' else 'disabled in the source' end`),
+      sql`up join old on old.id = up.id where ${wentDead(spec)}`)}),
+    ob_live as (${outboxInsert(ob.live, personPayload(null), sql`up join old on old.id = up.id where ${wentLive(spec)}`)}),` : sql``;
 
   const by = await countByAction(tx, sql`
     with latest as (
-      select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, seq desc
+      -- The file's last row for an id wins; a readable row beats a kept (unreadable) one for the same id.
+      select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, kept asc, seq desc
     ),
     -- Only rows that are new or changed go on to the upsert: unchanged ones are not even locked.
     s as (
-      select latest.* from latest
+      select latest.external_id, latest.deleted, latest.content_hash, ${sql.raw(stagedExprs.join(', '))}
+      from latest
       left join ${sql.raw(spec.table)} t on t.source_id = ${sourceId} and t.external_id = latest.external_id
-      where not latest.unchanged
+      where not latest.unchanged and not latest.kept
         and (t.id is null or t.content_hash is distinct from latest.content_hash
              or (t.deactivated_at is not null and not latest.deleted))
     ),
@@ -68,14 +94,16 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
         last_seen_at = now()
       where t.content_hash is distinct from excluded.content_hash
          or (t.deactivated_at is not null and excluded.deactivated_at is null)
-      returning t.id, (t.xmax = 0) as inserted, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as nj
+      returning t.id, t.external_id, (t.xmax = 0) as inserted, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as nj
     ),
-    ${recordHistory(spec.entity, runId, actor)}`);
-  return { created: by.create, updated: by.update, reactivated: by.reactivate, deleted: by.deactivate };
+    ${outboxCtes}
+    ${recordHistory(spec.entity, runId, actor, wentDead(spec))}`);
+  return { created: by.create, updated: by.update, reactivated: by.reactivate, deleted: by.deactivate, wentDead: by.dead };
 }
 
-/** Distinct ids staged for a stream, and how many rows repeated an id already seen. */
-export async function stagedCounts(tx: Executor, spec: StreamSpec): Promise<{ distinct: number; rows: number }> {
-  const [r] = await rows<{ d: number; n: number }>(tx, sql.raw(`select count(distinct external_id)::int as d, count(*)::int as n from ${spec.stage}`));
-  return { distinct: Number(r?.d ?? 0), rows: Number(r?.n ?? 0) };
+/** Distinct ids staged for a stream, how many rows repeated an id already seen, and how many ids were kept unread. */
+export async function stagedCounts(tx: Executor, spec: StreamSpec): Promise<{ distinct: number; rows: number; kept: number }> {
+  const [r] = await rows<{ d: number; n: number; k: number }>(tx, sql.raw(`select count(distinct external_id)::int as d, count(*)::int as n,
+    (select count(*)::int from (select external_id from ${spec.stage} group by external_id having bool_and(kept)) x) as k from ${spec.stage}`));
+  return { distinct: Number(r?.d ?? 0), rows: Number(r?.n ?? 0), kept: Number(r?.k ?? 0) };
 }

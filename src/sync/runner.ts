@@ -2,18 +2,25 @@
  * One sync run: one source, one mode. The connector's read is staged and applied in a single transaction
  * under a per-source advisory lock (one run per source across every replica). A read that throws rolls the
  * whole run back, so a truncated file or an upstream outage changes nothing; the failure is recorded.
+ *
+ * The run row is written only once the lock is held, so a process that loses the race leaves no trace (a
+ * `skipped` outcome, no event). While a run holds its lock, any other `running` row of its source belongs to a
+ * process that died (kill -9, a crash, a lost connection): it is marked failed with reason `interrupted`.
+ * Callers go through src/sync/pipeline.ts, which reconciles once after the runs it was asked for.
  */
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../config/index.js';
-import { rows, type Database, type Executor } from '../db/client.js';
-import { AppError, ConflictError, errorMessage, NotFoundError, isAppError } from '../errors.js';
-import { reconcileAssignments } from '../ledger/assignments.js';
-import { applyHeld, LedgerWriter, type WriteResult } from '../ledger/writer.js';
+import { rows, type Database } from '../db/client.js';
+import { AppError, isAppError } from '../errors.js';
+import { LedgerWriter, type Plan, type WriteResult } from '../ledger/writer.js';
+import { enqueue } from '../outbox/enqueue.js';
 import { createConnectorCtx } from './connector-ctx.js';
-import { enqueue } from './outbox.js';
+import { safeError, safeMessage } from './safe-error.js';
+import { markInterrupted } from './interrupted.js';
+import { enterSyncGate, tryLockSource } from './locks.js';
 
-export type RunStatus = 'succeeded' | 'failed' | 'held' | 'dry-run';
+export type RunStatus = 'succeeded' | 'failed' | 'held' | 'dry-run' | 'skipped';
 
 export interface RunResult {
   runId: number | null;
@@ -23,6 +30,10 @@ export interface RunResult {
   result?: WriteResult;
   error?: string;
   errorCode?: string;
+  /** Why a run was skipped (another run of the source holds its lock; the slot already ran elsewhere). */
+  skipped?: string;
+  /** The held run this run approved. */
+  approves?: number;
   durationMs: number;
 }
 
@@ -38,6 +49,16 @@ export interface RunOptions {
   dryRun?: boolean;
   force?: boolean;
   signal?: AbortSignal;
+  /** Runs once per key and source across replicas (a scheduled slot, `first-run`). */
+  triggerKey?: string;
+  /** Approval of a held run: the re-read must match what was held. */
+  approve?: { runId: number; digest: string; plan: Plan };
+}
+
+/** What a held run stores, so approval can check its re-read against it. */
+export interface HeldPlan {
+  digest: string;
+  plan: Plan;
 }
 
 class DryRunRollback extends Error {
@@ -46,14 +67,15 @@ class DryRunRollback extends Error {
   }
 }
 
-export async function lockSource(tx: Executor, sourceId: string): Promise<void> {
-  const [r] = await rows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(hashtextextended(${`rollcall.sync:${sourceId}`}, 0)) as ok`);
-  if (!r?.ok) throw new ConflictError('sync_in_progress', `another run of source "${sourceId}" is in progress`, { sourceId });
-}
-
 export async function ensureSource(db: Database, source: SourceConfig): Promise<void> {
   await db.orm.execute(sql`insert into sources (id, kind) values (${source.id}, ${source.kind})
     on conflict (id) do update set kind = excluded.kind where sources.kind <> excluded.kind`);
+}
+
+export function assertModeSupported(source: SourceConfig, mode: 'full' | 'delta'): void {
+  if (mode === 'delta' && !source.connector.supportsDelta) {
+    throw new AppError('delta_unsupported', `source "${source.id}" (${source.kind}) has no delta reads; use --mode full`, { status: 400 });
+  }
 }
 
 export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOptions = {}): Promise<RunResult> {
@@ -61,80 +83,107 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
   const started = Date.now();
   const mode = opts.mode ?? 'full';
   const log = deps.log.child({ source: source.id, mode });
-  if (mode === 'delta' && !source.connector.supportsDelta) {
-    throw new AppError('delta_unsupported', `source "${source.id}" (${source.kind}) has no delta reads; use --mode full`, { status: 400 });
-  }
+  assertModeSupported(source, mode);
   await ensureSource(db, source);
-  const [src] = await rows<{ last_full_at: Date | null; last_delta_at: Date | null }>(db.orm, sql`select last_full_at, last_delta_at from sources where id = ${source.id}`);
-  let runId: number | null = null;
-  if (!opts.dryRun) {
-    const [r] = await rows<{ id: number }>(db.orm, sql`insert into sync_runs (source_id, mode, status) values (${source.id}, ${mode}, 'running') returning id`);
-    runId = Number(r!.id);
-  }
+  const [src] = await rows<{ last_full_at: Date | null; last_delta_at: Date | null; cursor: unknown }>(db.orm, sql`select last_full_at, last_delta_at, cursor from sources where id = ${source.id}`);
   const signal = opts.signal ?? new AbortController().signal;
   const ctx = createConnectorCtx(source, log, signal, deps.now);
   const since = mode === 'delta' ? (src?.last_delta_at ?? src?.last_full_at ?? undefined) : undefined;
-  log.info({ runId, dryRun: Boolean(opts.dryRun) }, 'sync started');
+  const base = { sourceId: source.id, mode, approves: opts.approve?.runId };
+  let runId: number | null = null;
 
   try {
-    const result = await db.orm.transaction(async (tx) => {
-      await lockSource(tx, source.id);
+    const out = await db.orm.transaction(async (tx) => {
+      if (!(await tryLockSource(tx, source.id))) return { skipped: `another run of source "${source.id}" is in progress` };
+      await enterSyncGate(tx);
+      if (!opts.dryRun) {
+        // On a server the row is written on its own connection so that it is visible while the run works; the
+        // embedded database is one session, so it goes in the run's transaction (and a crash leaves none).
+        const ex = db.kind === 'pglite' ? tx : db.orm;
+        const [r] = await rows<{ id: number }>(ex, sql`insert into sync_runs (source_id, mode, status, trigger_key)
+          values (${source.id}, ${mode}, 'running', ${opts.triggerKey ?? null}) on conflict do nothing returning id`);
+        if (!r) return { skipped: `already run for ${opts.triggerKey}` };
+        runId = Number(r.id);
+        await markInterrupted(tx, source.id, runId);
+      }
+      log.info({ runId, dryRun: Boolean(opts.dryRun), approves: opts.approve?.runId }, 'sync started');
       const writer = new LedgerWriter(tx, { sourceId: source.id, runId, mode, log });
+      let cursor: unknown;
       // One batch is staged while the connector parses the next: the database works on its own core meanwhile.
       let staging: Promise<void> = Promise.resolve();
-      for await (const batch of source.connector.read(ctx, { mode, since: since ? new Date(since) : undefined })) {
+      for await (const batch of source.connector.read(ctx, { mode, since: since ? new Date(since) : undefined, cursor: src?.cursor ?? undefined })) {
         signal.throwIfAborted();
         await staging;
+        if (batch.cursor !== undefined) cursor = batch.cursor;
         staging = writer.add(batch);
         staging.catch(() => {}); // surfaced by the next await; this only keeps it from being reported unhandled
       }
       await staging;
-      const res = await writer.apply({ force: Boolean(opts.force), threshold: source.deletionThreshold, domains: deps.domains });
+      const res = await writer.apply({
+        force: Boolean(opts.force || opts.approve), threshold: source.deletionThreshold, domains: deps.domains,
+        expect: opts.approve,
+      });
       if (opts.dryRun) throw new DryRunRollback(res);
       const status = res.held ? 'held' : 'succeeded';
-      const stats = { streams: res.streams, devices: res.devices, assignments: res.assignments, heldReason: res.heldReason ?? null };
+      const stats = { streams: res.streams, devices: res.devices, assignments: res.assignments, heldReason: res.heldReason ?? null, ...(opts.approve ? { approves: opts.approve.runId } : {}) };
+      const held: HeldPlan | null = res.held ? { digest: res.digest, plan: res.plan } : null;
       await tx.execute(sql`update sync_runs set status = ${status}, finished_at = now(), stats = ${JSON.stringify(stats)}::jsonb,
-        held = ${res.held ? JSON.stringify(res.heldIds) : null}::jsonb where id = ${runId}`);
-      await tx.execute(mode === 'full'
-        ? sql`update sources set last_full_at = now() where id = ${source.id}`
-        : sql`update sources set last_delta_at = now() where id = ${source.id}`);
-      await enqueue(tx, res.held ? 'sync.held' : 'sync.completed', { runId, sourceId: source.id, mode, status, stats });
-      return res;
+        held = ${held ? JSON.stringify(held) : null}::jsonb where id = ${runId}`);
+      if (res.held) {
+        await enqueue(tx, 'sync.held', { runId, sourceId: source.id, mode, heldReason: res.heldReason ?? '', stats });
+        return { res };
+      }
+      // The cursor and the source's clock move only with a committed run: a failed or held run leaves them.
+      await tx.execute(sql`update sources set ${sql.raw(mode === 'full' ? 'last_full_at' : 'last_delta_at')} = now(),
+        cursor = coalesce(${cursor === undefined ? null : JSON.stringify(cursor)}::jsonb, cursor) where id = ${source.id}`);
+      if (opts.approve) {
+        await tx.execute(sql`update sync_runs set status = 'approved', stats = stats || ${JSON.stringify({ approvedByRun: runId })}::jsonb where id = ${opts.approve.runId}`);
+      }
+      await enqueue(tx, 'sync.completed', { runId, sourceId: source.id, mode, status: 'succeeded', stats, ...(opts.approve ? { approves: opts.approve.runId } : {}) });
+      return { res };
     });
+    if ('skipped' in out) {
+      log.info({ reason: out.skipped }, 'sync skipped');
+      return { ...base, runId: null, status: 'skipped', skipped: out.skipped, durationMs: Date.now() - started };
+    }
+    const result = out.res;
     const status: RunStatus = result.held ? 'held' : 'succeeded';
     // Counts only (no names or ids): enough for an admin tailing the log to see what the run did.
     log.info({ runId, status, durationMs: Date.now() - started, streams: result.streams, assignments: result.assignments, heldReason: result.heldReason }, 'sync finished');
-    return { runId, sourceId: source.id, mode, status, result, durationMs: Date.now() - started };
+    return { ...base, runId, status, result, durationMs: Date.now() - started };
   } catch (e) {
     if (e instanceof DryRunRollback) {
-      return { runId: null, sourceId: source.id, mode, status: 'dry-run', result: e.result, durationMs: Date.now() - started };
+      return { ...base, runId: null, status: 'dry-run', result: e.result, durationMs: Date.now() - started };
     }
-    const message = errorMessage(e);
+    const message = safeMessage(e);
     const code = isAppError(e) ? e.code : 'sync_failed';
-    log.error({ runId, code, err: e }, 'sync failed; nothing was changed');
-    if (runId !== null) {
-      await db.orm.transaction(async (tx) => {
-        await tx.execute(sql`update sync_runs set status = 'failed', finished_at = now(), error = ${`[${code}] ${message}`} where id = ${runId}`);
-        await enqueue(tx, 'sync.failed', { runId, sourceId: source.id, mode, error: code });
-      });
-    }
-    return { runId, sourceId: source.id, mode, status: 'failed', error: message, errorCode: code, durationMs: Date.now() - started };
+    log.error({ runId, code, error: message }, 'sync failed; nothing was changed');
+    log.debug({ runId, err: safeError(e) }, 'sync failure detail');
+    runId = await recordFailure(db, log, source.id, mode, runId, code, message);
+    return { ...base, runId, status: 'failed', error: message, errorCode: code, durationMs: Date.now() - started };
   }
 }
 
-/** Applies a held run's deactivations. Refused once a later run of the source has succeeded: its read is newer. */
-export async function approveRun(deps: RunDeps, runId: number, actor: string): Promise<{ deactivated: number }> {
-  return deps.db.orm.transaction(async (tx) => {
-    const [run] = await rows<{ source_id: string; status: string; held: Record<string, number[]> | null }>(tx, sql`select source_id, status, held from sync_runs where id = ${runId} for update`);
-    if (!run) throw new NotFoundError(`run ${runId} not found`, { runId });
-    if (run.status !== 'held') throw new ConflictError('run_not_held', `run ${runId} is ${run.status}, not held`, { runId });
-    await lockSource(tx, run.source_id);
-    const [later] = await rows<{ id: number }>(tx, sql`select id from sync_runs where source_id = ${run.source_id} and id > ${runId} and status in ('succeeded', 'held', 'approved') limit 1`);
-    if (later) throw new ConflictError('run_superseded', `run ${runId} was superseded by run ${later.id}; approve that one or sync again`, { runId });
-    const deactivated = await applyHeld(tx, run.held ?? {}, runId, run.source_id);
-    await reconcileAssignments(tx, deps.domains, runId, `approve:${run.source_id}`);
-    await tx.execute(sql`update sync_runs set status = 'approved', stats = stats || ${JSON.stringify({ approvedBy: actor, approvedDeactivations: deactivated })}::jsonb where id = ${runId}`);
-    await enqueue(tx, 'sync.completed', { runId, sourceId: run.source_id, status: 'approved', deactivated });
-    return { deactivated };
-  });
+/**
+ * Marks the run failed, or writes a failed row when its `running` row went with the rolled-back transaction
+ * (the embedded database). If the database itself is gone this fails too: the row stays `running` and the next
+ * run of the source marks it interrupted.
+ */
+async function recordFailure(db: Database, log: Logger, sourceId: string, mode: string, runId: number | null, code: string, message: string): Promise<number | null> {
+  try {
+    return await db.orm.transaction(async (tx) => {
+      const error = `[${code}] ${message}`;
+      const [r] = await rows<{ id: number }>(tx, sql`
+        with upd as (update sync_runs set status = 'failed', finished_at = now(), error = ${error} where id = ${runId} returning id),
+        ins as (insert into sync_runs (source_id, mode, status, finished_at, error)
+          select ${sourceId}, ${mode}, 'failed', now(), ${error} where not exists (select 1 from upd) returning id)
+        select id from upd union all select id from ins`);
+      const id = r ? Number(r.id) : runId;
+      await enqueue(tx, 'sync.failed', { runId: id, sourceId, mode: mode as 'full' | 'delta', error: code });
+      return id;
+    });
+  } catch (e) {
+    log.error({ runId, error: safeMessage(e) }, 'could not record the failed run; the next run marks it interrupted');
+    return runId;
+  }
 }

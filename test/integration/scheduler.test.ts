@@ -23,9 +23,9 @@ describe('scheduler', () => {
     let after = 0;
     const ac = new AbortController();
     const s = startScheduler(t.db, { ...config, district: { ...config.district, timezone: 'America/Chicago' } }, quietLog, ac.signal, {
-      onRun: (r) => runs.push(r),
-      afterRun: async () => {
-        after++;
+      onPipeline: (p) => {
+        runs.push(...p.runs);
+        if (p.reconcile) after++;
       },
     });
     const until = Date.now() + 15_000;

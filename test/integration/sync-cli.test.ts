@@ -23,7 +23,7 @@ describe('sync and approve commands', () => {
     const r = await cli('sync');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^source sis, full run #1: succeeded in/m);
-    expect(r.out).toMatch(/^people\s+20\s+20\s+0\s+0\s+0\s+0\s+0\s+0$/m);
+    expect(r.out).toMatch(/^people\s+20\s+20\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+0$/m);
   });
 
   it('writes nothing on --dry-run', async () => {
@@ -45,8 +45,23 @@ describe('sync and approve commands', () => {
     const runId = /run #(\d+): held/.exec(held.out)![1]!;
     const ok = await cli('approve', runId);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(new RegExp(`^run ${runId} approved: 8 record\\(s\\) deactivated\nreconcile as of `));
+    expect(ok.out).toMatch(new RegExp(`APPROVED run #${runId}: the source read the same as when it was held`));
+    expect(ok.out).toMatch(/^people\s+12\s+0\s+0\s+12\s+8\s/m);
     expect((await cli('approve', runId)).code).toBe(1);
+  });
+
+  it('refuses to approve a held run when the source changed since, and changes nothing', async () => {
+    writeRoster(path.join(dir, 'roster'), students(30));
+    await cli('sync', '--force');
+    writeRoster(path.join(dir, 'roster'), students(10));
+    const held = await cli('sync');
+    expect(held.code).toBe(3);
+    const runId = /run #(\d+): held/.exec(held.out)![1]!;
+    writeRoster(path.join(dir, 'roster'), students(11));
+    const refused = await cli('approve', runId);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/no longer reads as it did when run \d+ was held; nothing was applied/);
+    expect((await cli('sync', '--dry-run')).out).toMatch(/^people\s+11\s+0\s+0\s+11\s+19\s+0\s+0\s+0\s+0\s+19$/m);
   });
 
   it('exits 1 when a read fails, and 2 on bad usage', async () => {
