@@ -21,7 +21,7 @@ describe('npm start on a fresh checkout (serve with the bundled demo, no config)
     expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const until = Date.now() + 90_000;
-    while ((proc.stderr().match(/"msg":"sync finished"/g) ?? []).length < 3 && Date.now() < until) {
+    while (!/"msg":"reconcile finished"/.test(proc.stderr()) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 200));
     }
     proc.child.kill('SIGTERM');
@@ -45,6 +45,18 @@ describe('npm start on a fresh checkout (serve with the bundled demo, no config)
         runs: 3,
       });
       expect(c!.open).toBeGreaterThan(plan.counts.students * 0.6);
+      // First start syncs every source, then reconciles once: each real finding opens once and none resolves,
+      // so delivery is not handed a flood of opened-then-resolved tickets.
+      const [o] = await rows<{ opened: number; resolved: number; open: number; started: number }>(db.orm, sql`select
+        (select count(*)::int from outbox where type = 'discrepancy.opened') as opened,
+        (select count(*)::int from outbox where type = 'discrepancy.resolved') as resolved,
+        (select count(*)::int from discrepancies where status = 'open') as open,
+        (select count(*)::int from outbox where type = 'assignment.started') - (select count(*)::int from outbox where type = 'assignment.ended') as started`);
+      expect(o!.resolved).toBe(0);
+      expect(o!.opened).toBe(o!.open);
+      expect(o!.open).toBeGreaterThan(0);
+      // Every open assignment was announced (a device both MDMs report may change hands between their runs).
+      expect(o!.started).toBe(c!.open);
     } finally {
       await db.close();
     }
