@@ -5,7 +5,7 @@
  * Headers match case- and whitespace-insensitively, because exports get re-saved by hand.
  */
 import { basename } from 'node:path';
-import { SourceFormatError } from '../../src/errors.js';
+import { SourceFormatError } from '../shared/errors.js';
 import type { Platform } from '../types.js';
 import { GAM_RECENT_USER_EMAIL } from './api-types.js';
 
@@ -143,4 +143,23 @@ function missing(path: string, format: Format, field: CanonicalField, candidates
     `${basename(path)}: required column '${column}'${alts} for ${field} is missing from the ${format} export header`,
     { file: path, column, field, format },
   );
+}
+
+/**
+ * Canonical fields this export does not supply at all (no column resolved for them): the ledger keeps their
+ * stored values instead of reading them as empty. serial and externalId are never listed (a row without them
+ * is rejected, not partial); a field the config or the format fixes (GAM's platform, a configured platform,
+ * GAM's manufacturer read from the model) counts as supplied.
+ */
+export function unsuppliedFields(resolved: ResolvedColumns, opts: ResolveOptions): string[] {
+  const has = (f: CanonicalField) => (resolved.fields[f]?.length ?? 0) > 0;
+  const out: string[] = [];
+  for (const field of CANONICAL_FIELDS) {
+    if (field === 'serial' || field === 'externalId' || has(field)) continue;
+    if (field === 'platform' && (opts.platform || opts.format === 'gam')) continue;
+    if (field === 'manufacturer' && opts.format === 'gam' && has('model')) continue;
+    out.push(field);
+  }
+  if (resolved.recentUsers.length === 0) out.push('recentUsers');
+  return out;
 }

@@ -139,8 +139,8 @@ describe('gam print cros export', () => {
     const err = await readAll({ path: p, format: 'gam' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceFormatError);
     expect((err as SourceFormatError).code).toBe('source_format');
-    expect((err as SourceFormatError).message).toMatch(/^cut\.csv: a quoted cell is never closed.* at line \d+$/);
-    expect((err as SourceFormatError).context).toMatchObject({ file: p, code: 'CSV_QUOTE_NOT_CLOSED' });
+    expect((err as SourceFormatError).message).toMatch(/^cut\.csv:\d+: a quoted cell is never closed, so the file looks truncated$/);
+    expect((err as SourceFormatError).context).toMatchObject({ file: 'cut.csv', path: p, code: 'CSV_QUOTE_NOT_CLOSED' });
   });
 
   it('fails on a row with the wrong number of cells, even after earlier batches were yielded', async () => {
@@ -153,8 +153,8 @@ describe('gam print cros export', () => {
     })().catch((e: unknown) => e);
     expect(seen.length).toBe(3); // the caller gets no "done": a full read must be complete or throw
     expect(err).toBeInstanceOf(SourceFormatError);
-    expect((err as SourceFormatError).message).toContain('short.csv: a row has a different number of cells');
-    expect((err as SourceFormatError).context).toMatchObject({ line: 12, code: 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' });
+    expect((err as SourceFormatError).message).toContain('short.csv:12: the row has 22 cells and the header 23');
+    expect((err as SourceFormatError).context).toMatchObject({ file: 'short.csv', path: p, line: 12, columns: 22, expected: 23 });
   });
 
   it('collects recentUsers in N order, not header order, and rejects a repeated deviceId', () => {
@@ -180,25 +180,23 @@ describe('gam print cros export', () => {
     expect(mapper.stats.duplicates).toBe(1);
   });
 
-  it('rejects unknown enum values and unparsable dates, naming field and column', () => {
+  it('keeps the record with unknown enum values and unparsable dates at null, warning per field and column', () => {
     const columns = resolveColumns(['deviceId', 'serialNumber', 'status', 'bootMode', 'lastSync'], { format: 'gam' }, '/x/c.csv');
     const mapper = createMapper({ format: 'gam', file: 'c.csv', columns, dateFormat: 'iso' });
     const out = mapper.map({ deviceId: 'd9', serialNumber: 'S9', status: 'ACTIVE', bootMode: 'Recovery', lastSync: 'yesterday' }, 5);
-    expect(out).toMatchObject({
-      ok: false,
-      reject: {
-        externalId: 'd9', field: 'lastSyncAt', location: 'c.csv:5',
-        reason: "lastSyncAt (column 'lastSync'): unrecognised date 'yesterday'; bootMode (column 'bootMode'): unrecognised value 'Recovery'",
-      },
-    });
+    expect(out).toMatchObject({ ok: true, record: { externalId: 'd9', lastSyncAt: null, bootMode: null, status: 'active' } });
+    expect(out.ok && out.warnings).toEqual([
+      { externalId: 'd9', field: 'lastSyncAt', location: 'c.csv:5', raw: 'yesterday', reason: "lastSyncAt (column 'lastSync'): unrecognised date 'yesterday'" },
+      { externalId: 'd9', field: 'bootMode', location: 'c.csv:5', raw: 'Recovery', reason: "bootMode (column 'bootMode'): unrecognised value 'Recovery'" },
+    ]);
   });
 });
 
 describe('intune device export', () => {
-  it('maps the export; placeholder serial and ambiguous date are rejects', async () => {
-    const { records, rejects, byId } = await readAll({ path: INTUNE, format: 'intune' });
-    expect(records).toHaveLength(6);
-    expect(rejects).toHaveLength(2);
+  it('maps the export; a placeholder serial is kept-unreadable, an ambiguous date a warning', async () => {
+    const { records, rejects, byId, batches } = await readAll({ path: INTUNE, format: 'intune' });
+    expect(records).toHaveLength(7);
+    expect(rejects).toHaveLength(1);
 
     expect(byId(intuneId(101))).toEqual({
       externalId: intuneId(101),
@@ -242,6 +240,10 @@ describe('intune device export', () => {
         reason: "serial (column 'Serial number'): placeholder 'Default string' is not a usable serial (VM or whitebox PC?)",
         location: 'intune-devices.csv:4',
       },
+    ]);
+    // The ambiguous date leaves lastSyncAt at null (the ledger keeps the stored value) and says why.
+    expect(byId(intuneId(107))).toMatchObject({ lastSyncAt: null, platform: 'windows' });
+    expect(batches.flatMap((b) => b.warnings ?? []).map(({ raw: _raw, ...w }) => w)).toEqual([
       {
         externalId: intuneId(107),
         field: 'lastSyncAt',
@@ -299,9 +301,9 @@ describe('intune device export', () => {
 
 describe('generic export', () => {
   it('maps through the configured columns', async () => {
-    const { records, rejects, byId } = await readAll({ path: GENERIC, format: 'generic', columns: GENERIC_COLUMNS });
-    expect(records).toHaveLength(5); // the trailing ",,,," rows Excel leaves are skipped, not rejected
-    expect(rejects).toHaveLength(2);
+    const { records, rejects, byId, batches } = await readAll({ path: GENERIC, format: 'generic', columns: GENERIC_COLUMNS });
+    expect(records).toHaveLength(6); // the trailing ",,,," rows Excel leaves are skipped, not rejected
+    expect(rejects).toHaveLength(1);
     expect(byId('PF3KX9A1')).toEqual({
       externalId: 'PF3KX9A1', // defaults to the serial
       serial: 'PF3KX9A1',
@@ -328,13 +330,16 @@ describe('generic export', () => {
     expect(byId('HXKQ7K3')).toMatchObject({ status: 'retired' });
     expect(byId('X9ZR1100234')).toMatchObject({ platform: 'other', manufacturer: 'IPEVO' });
 
+    // 'TBD' in Last Seen: the device is applied without lastSyncAt, and a warning says why.
+    expect(byId('X7YK00412')).toMatchObject({ lastSyncAt: null });
+    expect(batches.flatMap((b) => b.warnings ?? [])).toEqual([{
+      externalId: 'X7YK00412',
+      field: 'lastSyncAt',
+      reason: "lastSyncAt (column 'Last Seen'): unrecognised date 'TBD'",
+      location: 'generic-inventory.csv:6',
+      raw: 'TBD',
+    }]);
     expect(rejects.map(({ raw: _raw, ...r }) => r)).toEqual([
-      {
-        externalId: 'X7YK00412',
-        field: 'lastSyncAt',
-        reason: "lastSyncAt (column 'Last Seen'): unrecognised date 'TBD'",
-        location: 'generic-inventory.csv:6',
-      },
       {
         field: 'serial',
         reason: "serial (column 'Serial #'): placeholder 'N/A' is not a usable serial (VM or whitebox PC?)",
@@ -420,7 +425,7 @@ describe('check', () => {
 
 describe('config', () => {
   it('applies defaults and the connector contract', () => {
-    expect(configSchema.parse({ path: GAM, format: 'gam' })).toEqual({ path: GAM, format: 'gam', batchSize: 2000, dateFormat: 'iso' });
+    expect(configSchema.parse({ path: GAM, format: 'gam' })).toEqual({ path: GAM, format: 'gam', batchSize: 2000, dateFormat: 'iso', encoding: 'utf-8' });
     expect(deviceCsv).toMatchObject({ kind: 'device-csv', streams: ['devices'], supportsDelta: false });
   });
 

@@ -5,12 +5,12 @@
  */
 import { basename, isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { errorMessage, isAppError, SourceFormatError } from '../../src/errors.js';
-import {
-  platformSchema, type Batch, type CheckResult, type Ctx, type DeviceRecord, type Reject, type SourceConnector,
-} from '../types.js';
+import { Batcher } from '../shared/batcher.js';
+import { encodingSchema } from '../shared/decode.js';
+import { errorMessage, isAppError, SourceFormatError } from '../shared/errors.js';
+import { platformSchema, type Batch, type CheckResult, type Ctx, type SourceConnector } from '../types.js';
 import { openCsv } from './client.js';
-import { CANONICAL_FIELDS, resolveColumns, type CanonicalField } from './columns.js';
+import { CANONICAL_FIELDS, resolveColumns, unsuppliedFields, type CanonicalField } from './columns.js';
 import { createMapper } from './mapper.js';
 
 const header = z.string().trim().min(1);
@@ -32,6 +32,8 @@ export const configSchema = z
     batchSize: z.number().int().positive().max(50_000).default(2000),
     /** How to read d/m/y-looking dates; 'iso' still accepts slash dates when they are unambiguous. */
     dateFormat: z.enum(['iso', 'mdy', 'dmy']).default('iso'),
+    /** The file's text encoding when it has no BOM (a BOM always wins). */
+    encoding: encodingSchema,
   })
   .superRefine((c, ctx) => {
     if (c.format === 'generic' && !c.columns?.serial) {
@@ -44,7 +46,7 @@ async function check(ctx: Ctx<DeviceCsvConfig>): Promise<CheckResult> {
   const { config } = ctx;
   const file = basename(config.path);
   try {
-    const csv = await openCsv(config.path, ctx.signal);
+    const csv = await openCsv(config.path, { encoding: config.encoding, signal: ctx.signal });
     try {
       const cols = resolveColumns(csv.header, config, config.path);
       const columns = Object.fromEntries(Object.entries(cols.fields).map(([f, hs]) => [f, hs.join(' | ')]));
@@ -75,44 +77,37 @@ async function* read(ctx: Ctx<DeviceCsvConfig>): AsyncGenerator<Batch> {
   const log = ctx.log.child({ connector: 'device-csv', format: config.format, file });
   const checkpoint = { processingMode: 'bulk' as const, file: config.path };
 
-  const csv = await openCsv(config.path, ctx.signal);
+  const csv = await openCsv(config.path, { encoding: config.encoding, signal: ctx.signal });
   try {
     const columns = resolveColumns(csv.header, config, config.path);
-    log.info({ fields: Object.keys(columns.fields), recentUserColumns: columns.recentUsers.length }, 'reading export');
+    const unsupplied = unsuppliedFields(columns, config);
+    log.info({ fields: Object.keys(columns.fields), unsupplied, recentUserColumns: columns.recentUsers.length }, 'reading export');
     const mapper = createMapper({
       format: config.format, file, columns, platform: config.platform, dateFormat: config.dateFormat,
     });
+    const notices = unsupplied.length > 0
+      ? [`${file} has no column for ${unsupplied.join(', ')}: those fields are not supplied by this export, so stored values are kept`]
+      : [];
+    const batcher = new Batcher('devices', { size: config.batchSize, processingMode: 'bulk', unsupplied, notices, checkpoint });
 
-    let records: DeviceRecord[] = [];
-    let rejects: Reject[] = [];
     let rows = 0;
-    let total = { records: 0, rejects: 0 };
     for await (const row of csv.rows()) {
       ctx.signal.throwIfAborted();
       rows++;
-      const out = mapper.map(row.values, row.line);
-      if (out.ok) records.push(out.record);
-      else rejects.push(out.reject);
-      if (records.length + rejects.length >= config.batchSize) {
-        total = { records: total.records + records.length, rejects: total.rejects + rejects.length };
-        yield { stream: 'devices', records, rejects, processingMode: 'bulk', checkpoint };
-        records = [];
-        rejects = [];
-      }
+      const out = batcher.add(mapper.map(row.values, row.line));
+      if (out) yield out;
     }
     if (rows === 0) {
       // A header with nothing under it is what a failed export job leaves behind; treating it as "the fleet is
       // empty" would deactivate every device, so it fails the run instead.
-      throw new SourceFormatError(`${file}: the export has a header but no device rows`, { file: config.path });
+      throw new SourceFormatError(`${file}: the export has a header but no device rows`, { file, path: config.path });
     }
-    if (records.length + rejects.length > 0) {
-      total = { records: total.records + records.length, rejects: total.rejects + rejects.length };
-      yield { stream: 'devices', records, rejects, processingMode: 'bulk', checkpoint };
-    }
+    const last = batcher.end();
+    if (last) yield last;
     const { stats } = mapper;
     log.info(
       {
-        rows, ...total,
+        rows, ...batcher.totals,
         duplicates: stats.duplicates,
         userEmailNotEmail: stats.userEmailNotEmail,
         recentUsersNotEmail: stats.recentUsersNotEmail,

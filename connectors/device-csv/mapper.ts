@@ -1,8 +1,12 @@
 /**
- * One raw export row -> a canonical DeviceRecord, or a Reject saying which field, from which column, and why.
- * A bad row never stops the read; only file-level problems do (client.ts / columns.ts).
+ * One raw export row -> a canonical DeviceRecord (with warnings for optional fields it could not read), or a
+ * Reject saying which field, from which column, and why: kept (with externalId) when the device's identity is
+ * readable, rejected outright when it is not. A bad row never stops the read; only file-level problems do.
  */
-import { deviceRecordSchema, type DeviceRecord, type Platform, type Reject } from '../types.js';
+import { cellProblem, type FieldKind } from '../shared/limits.js';
+import type { MapResult } from '../shared/map-result.js';
+import { RowCheck, type FieldRole } from '../shared/row-check.js';
+import { deviceRecordSchema, type DeviceRecord, type Platform } from '../types.js';
 import type { RawRow } from './api-types.js';
 import type { CanonicalField, Format, ResolvedColumns } from './columns.js';
 import {
@@ -28,27 +32,26 @@ export interface MapperStats {
   unknownDeviceStates: Set<string>;
 }
 
-export type MapOutcome = { ok: true; record: DeviceRecord } | { ok: false; reject: Reject };
-
-interface Issue {
-  field: string;
-  reason: string;
-}
+export type MapOutcome = MapResult<DeviceRecord>;
 
 const MAX_REPORTED_STATES = 20;
+
+/** Serials compare as the ledger stores them (trim, upper-case, no spaces). */
+const serialKey = (s: string) => s.replace(/\s+/g, '').toUpperCase();
 
 export function createMapper(opts: MapperOptions) {
   const stats: MapperStats = { userEmailNotEmail: 0, recentUsersNotEmail: 0, duplicates: 0, unknownDeviceStates: new Set() };
   // externalId -> line of first sighting. Two rows with one id would make the ledger upsert the device twice
   // in one batch, and nobody can say which row is right.
   const seen = new Map<string, number>();
+  // serial -> first line and device id. One serial under two device ids is kept (both are real MDM records,
+  // e.g. a re-enrolled Chromebook) but flagged, since the ledger keys devices by serial.
+  const serials = new Map<string, { line: number; externalId: string }>();
   const cols = opts.columns.fields;
   const columnOf = (field: string): string => cols[field as CanonicalField]?.[0] ?? field;
 
   function map(row: RawRow, line: number): MapOutcome {
-    const issues: Issue[] = [];
-    const fail = (field: string, column: string, reason: string) =>
-      issues.push({ field, reason: `${field} (column '${column}'): ${reason}` });
+    const check = new RowCheck(`${opts.file}:${line}`);
     // First non-empty cell among the field's columns; empty strings are "no value".
     const cell = (field: CanonicalField): { value: string; column: string } | null => {
       for (const column of cols[field] ?? []) {
@@ -57,12 +60,17 @@ export function createMapper(opts: MapperOptions) {
       }
       return null;
     };
-    const text = (field: CanonicalField) => cell(field)?.value ?? null;
+    const text = (field: CanonicalField, kind: FieldKind, role: FieldRole = 'optional'): string | null => {
+      const c = cell(field);
+      return c && check.cell(field, c.column, c.value, kind, role);
+    };
     const parsed = <T>(field: CanonicalField, parse: (raw: string) => Parsed<T | null>): T | null => {
       const c = cell(field);
-      if (!c) return null;
-      const r = parse(c.value);
-      if (!r.ok) fail(field, c.column, r.reason);
+      const v = c && check.cell(field, c.column, c.value, 'text', 'optional');
+      if (!c || v === null) return null;
+      const r = parse(v);
+      // An optional field that cannot be read: the record goes on, the ledger keeps the stored value.
+      if (!r.ok) check.warn(field, c.column, r.reason, c.value);
       return r.ok ? r.value : null;
     };
     const enumOf = <T>(field: CanonicalField, to: (raw: string) => T | undefined): T | null =>
@@ -71,36 +79,52 @@ export function createMapper(opts: MapperOptions) {
         return v === undefined ? { ok: false, reason: `unrecognised value '${raw}'` } : { ok: true, value: v };
       });
 
+    // Identity: the MDM's device id, else the serial. A device id that is present but unusable (control
+    // characters, over the cap) is no identity at all: falling back to the serial would invent another device.
+    const idCell = cell('externalId');
+    const deviceId = idCell && check.cell('externalId', idCell.column, idCell.value, 'id', 'identity');
+
     // Kept as given apart from trimming: the ledger owns serial normalisation.
     const serialCell = cell('serial');
     let serial: string | null = null;
-    if (!serialCell) fail('serial', columnOf('serial'), 'empty; a device without a serial cannot be matched');
-    else if (isPlaceholderSerial(serialCell.value)) {
-      fail('serial', serialCell.column, `placeholder '${serialCell.value}' is not a usable serial (VM or whitebox PC?)`);
-    } else serial = serialCell.value;
+    let serialProblem: string | null = null;
+    if (!serialCell) serialProblem = 'empty; a device without a serial cannot be matched';
+    else {
+      const p = cellProblem(serialCell.value, 'id');
+      if (p) serialProblem = p.reason;
+      else if (isPlaceholderSerial(serialCell.value)) {
+        serialProblem = `placeholder '${serialCell.value}' is not a usable serial (VM or whitebox PC?)`;
+      } else serial = serialCell.value;
+    }
+    const serialColumn = serialCell?.column ?? columnOf('serial');
+    const externalId = idCell ? deviceId : serial;
+    if (serialProblem) {
+      // With its own id the device is present but cannot be applied (kept); without one it has no identity.
+      if (idCell && deviceId) check.keep('serial', serialColumn, serialProblem);
+      else if (!idCell) check.reject('serial', serialColumn, serialProblem);
+    }
 
-    const externalId = text('externalId') ?? serial;
-    const model = text('model');
-    const platformCell = cell('platform');
-    const platform =
-      (platformCell && toPlatform(platformCell.value)) ?? opts.platform ?? (opts.format === 'gam' ? 'chromeos' : 'other');
+    const model = text('model', 'text');
+    const platformCell = text('platform', 'text');
+    const platform = (platformCell && toPlatform(platformCell)) ?? opts.platform ?? (opts.format === 'gam' ? 'chromeos' : 'other');
 
-    const userCell = cell('userEmail');
-    const userEmail = userCell ? toEmail(userCell.value) : null;
+    const userCell = text('userEmail', 'id');
+    const userEmail = userCell ? toEmail(userCell) : null;
     if (userCell && !userEmail) stats.userEmailNotEmail++;
 
+    const statusValue = status(cell('status'), check);
     const candidate = {
       externalId,
       serial,
-      assetTag: text('assetTag'),
+      assetTag: text('assetTag', 'id'),
       model,
-      manufacturer: text('manufacturer') ?? (opts.format === 'gam' && model ? manufacturerFromModel(model) : null),
+      manufacturer: text('manufacturer', 'text') ?? (opts.format === 'gam' && model ? manufacturerFromModel(model) : null),
       platform,
-      status: status(cell('status'), fail),
+      status: statusValue,
       userEmail,
-      recentUsers: recentUsers(row),
-      orgUnit: text('orgUnit'),
-      osVersion: text('osVersion'),
+      recentUsers: recentUsers(row, check),
+      orgUnit: text('orgUnit', 'text'),
+      osVersion: text('osVersion', 'text'),
       lastSyncAt: parsed('lastSyncAt', (raw) => parseDateTime(raw, opts.dateFormat)),
       enrolledAt: parsed('enrolledAt', (raw) => parseDateTime(raw, opts.dateFormat)),
       aueDate: parsed('aueDate', (raw) => parseDate(raw, opts.dateFormat)),
@@ -108,74 +132,73 @@ export function createMapper(opts: MapperOptions) {
       bootMode: enumOf('bootMode', toBootMode),
       deleted: false,
     };
-    if (issues.length > 0) return reject(issues, externalId, line, row);
 
-    // The canonical schema is the last word: whatever it refuses is quarantined under the field it names.
-    const checked = deviceRecordSchema.safeParse(candidate);
-    if (!checked.success) {
-      return reject(
-        checked.error.issues.map((i) => {
-          const field = String(i.path[0] ?? 'record');
-          return { field, reason: `${field} (column '${columnOf(field)}'): ${i.message}` };
-        }),
-        externalId, line, row,
-      );
-    }
-    const record = checked.data;
+    const out = check.finish<DeviceRecord>(externalId, row, () => {
+      // The canonical schema is the last word: whatever it refuses keeps the row, under the field it names.
+      const checked = deviceRecordSchema.safeParse(candidate);
+      if (checked.success) return checked.data;
+      for (const i of checked.error.issues) {
+        const field = String(i.path[0] ?? 'record');
+        check.keep(field, columnOf(field), i.message);
+      }
+      return null;
+    });
+    if (!out.ok) return out;
+
+    const record = out.record;
     const firstLine = seen.get(record.externalId);
     if (firstLine !== undefined) {
       stats.duplicates++;
       const column = cols.externalId ? columnOf('externalId') : columnOf('serial');
-      return reject(
-        [{ field: 'externalId', reason: `externalId (column '${column}'): same device as line ${firstLine}; kept the first` }],
-        record.externalId, line, row,
-      );
+      const dup = new RowCheck(check.location);
+      dup.keep('externalId', column, `same device as line ${firstLine}; kept the first`);
+      return dup.finish<DeviceRecord>(record.externalId, row, () => null);
     }
     seen.set(record.externalId, line);
-    return { ok: true, record };
+
+    const key = serialKey(record.serial);
+    const first = serials.get(key);
+    if (first && first.externalId !== record.externalId) {
+      const warning = {
+        externalId: record.externalId, field: 'serial', location: check.location,
+        reason: `serial (column '${serialColumn}'): the same serial is listed at line ${first.line} under another device id; both are kept`,
+      };
+      return { ok: true, record, warnings: [...(out.warnings ?? []), warning] };
+    }
+    if (!first) serials.set(key, { line, externalId: record.externalId });
+    return out;
   }
 
-  function status(c: { value: string; column: string } | null, fail: (f: string, c: string, r: string) => void): string | null {
+  function status(c: { value: string; column: string } | null, check: RowCheck): string | null {
+    const v = c && check.cell('status', c.column, c.value, 'text', 'required');
+    if (c && v === null) return null; // unusable cell: already recorded as kept
     if (opts.format === 'intune') {
       // The export lists enrolled devices; no state means managed.
-      if (!c) return 'active';
-      const r = intuneStatus(c.value);
-      if (!r.known && stats.unknownDeviceStates.size < MAX_REPORTED_STATES) stats.unknownDeviceStates.add(c.value);
+      if (!v) return 'active';
+      const r = intuneStatus(v);
+      if (!r.known && stats.unknownDeviceStates.size < MAX_REPORTED_STATES) stats.unknownDeviceStates.add(v);
       return r.status;
     }
-    if (opts.format === 'generic') return c ? c.value.toLowerCase() : 'active';
+    if (opts.format === 'generic') return v ? v.toLowerCase() : 'active';
     // GAM: ACTIVE, DISABLED, DEPROVISIONED, ... -> lower-case. The API always sets it, so empty means a broken row.
-    if (!c) {
-      fail('status', columnOf('status'), 'empty');
+    if (!v) {
+      check.keep('status', columnOf('status'), 'empty');
       return null;
     }
-    return c.value.toLowerCase();
+    return v.toLowerCase();
   }
 
   /** GAM recentUsers.N.email in N order; unmanaged users usually have no email and are skipped. */
-  function recentUsers(row: RawRow): string[] {
+  function recentUsers(row: RawRow, check: RowCheck): string[] {
     const out: string[] = [];
     for (const column of opts.columns.recentUsers) {
-      const raw = (row[column] ?? '').trim();
-      if (raw === '') continue;
+      const raw = check.cell('recentUsers', column, row[column], 'id', 'optional');
+      if (raw === null) continue;
       const email = toEmail(raw);
       if (!email) stats.recentUsersNotEmail++;
       else if (!out.includes(email)) out.push(email);
     }
     return out;
-  }
-
-  function reject(issues: Issue[], externalId: string | null, line: number, row: RawRow): MapOutcome {
-    return {
-      ok: false,
-      reject: {
-        ...(externalId ? { externalId } : {}),
-        field: issues[0]?.field ?? 'record',
-        reason: issues.map((i) => i.reason).join('; '),
-        location: `${opts.file}:${line}`,
-        raw: row,
-      },
-    };
   }
 
   return { map, stats };

@@ -1,17 +1,19 @@
 /**
  * Reads a OneRoster CSV set from a directory or a .zip: finds files by basename, reads manifest.csv, and
- * streams each CSV by header name. Anything that makes a file unreadable as a whole (unclosed quote, a row
- * with the wrong number of columns, a missing required header) throws SourceFormatError, so a damaged export
- * fails the read instead of looking like a roster where people are missing.
+ * streams each CSV by header name through the shared reader (connectors/shared/csv-reader.ts). Anything that
+ * makes a file unreadable as a whole (undecodable, unclosed quote, a row with the wrong number of columns, a
+ * missing required header) throws SourceFormatError, so a damaged export fails the read instead of looking
+ * like a roster where people are missing.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { parse, CsvError } from 'csv-parse';
 import { unzipSync } from 'fflate';
 import type { Logger } from 'pino';
-import { IncompleteReadError, SourceFormatError } from '../../src/errors.js';
+import { openCsv } from '../shared/csv-reader.js';
+import type { Encoding } from '../shared/decode.js';
+import { IncompleteReadError, SourceFormatError } from '../shared/errors.js';
 import {
   FILE_NAMES, MANIFEST_FILE, manifestRowSchema, knownHeaders, requiredHeaders,
   type ManifestFileMode, type RosterFile, type RowSchema,
@@ -38,7 +40,13 @@ export async function openRoster(location: string): Promise<RosterSource> {
 async function openDirectory(dir: string): Promise<RosterSource> {
   const entries = await readdir(dir, { withFileTypes: true });
   const byName = new Map<string, string>();
-  for (const e of entries) if (e.isFile() && isCsv(e.name)) byName.set(e.name.toLowerCase(), path.join(dir, e.name));
+  for (const e of entries) {
+    if (!isCsv(e.name)) continue;
+    const full = path.join(dir, e.name);
+    // Dirent.isFile() is false for a symlink; districts link the newest export into place, so follow it.
+    const isFile = e.isFile() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+    if (isFile) byName.set(e.name.toLowerCase(), full);
+  }
   return {
     kind: 'directory',
     files: [...byName.values()].map((p) => path.basename(p)),
@@ -102,11 +110,12 @@ export interface Manifest {
 }
 
 /** Reads manifest.csv; null when the set has none (OneRoster 1.0, or hand-made exports). */
-export async function readManifest(src: RosterSource, log: Logger): Promise<Manifest | null> {
+export async function readManifest(src: RosterSource, log: Logger, encoding?: Encoding): Promise<Manifest | null> {
   if (!src.has(MANIFEST_FILE)) return null;
   const manifest: Manifest = { version: null, files: {} };
   const wanted = new Set<string>(Object.keys(FILE_NAMES));
-  for await (const row of readCsvRows(src, MANIFEST_FILE, manifestRowSchema, { log, allowEmpty: true })) {
+  const csv = await openRosterCsv(src, MANIFEST_FILE, manifestRowSchema, { log, allowEmpty: true, encoding });
+  for await (const row of csv.rows()) {
     const name = row.values.propertyName ?? '';
     const value = (row.values.value ?? '').toLowerCase();
     if (name === 'oneroster.version') manifest.version = value || null;
@@ -140,6 +149,7 @@ export interface CsvRow {
 export interface ReadCsvOptions {
   log: Logger;
   signal?: AbortSignal;
+  encoding?: Encoding;
   /** Headers required on top of the schema's own (e.g. users.csv `role` when there is no roles.csv). */
   require?: string[];
   /** A bulk file with no data rows is refused (the spec says use `absent`); delta files may be empty. */
@@ -152,65 +162,46 @@ interface Column {
   known: boolean;
 }
 
-/**
- * Streams the rows of one CSV by header name. Headers are trimmed and matched to the schema ignoring case and
- * spaces. Cells past the last named header must be empty: trailing commas are tolerated (both public sample
- * sets have them), data without a header is not.
- */
-export async function* readCsvRows(
-  src: RosterSource, file: string, schema: RowSchema, opts: ReadCsvOptions,
-): AsyncGenerator<CsvRow> {
-  const parser = src.open(file).pipe(parse({
-    bom: true,
-    info: true,
-    // Checked below instead, so trailing empty cells can be told apart from missing or extra data.
-    relax_column_count: true,
-    // A stray quote inside an unquoted cell is kept as text; an opening quote never closed still throws.
-    relax_quotes: true,
-    skip_empty_lines: true,
-  }));
-  let columns: Column[] | null = null;
-  let width = 0;
-  let rows = 0;
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      opts.signal?.throwIfAborted();
-      const line = rec.info.lines - rec.record.reduce((n, cell) => n + countNewlines(cell), 0);
-      if (!columns) {
-        columns = mapHeader(file, rec.record, schema, opts);
-        width = columns.length;
-        continue;
-      }
-      checkWidth(file, line, rec.record, width);
-      rows++;
-      yield toRow(line, rec.record, columns);
-    }
-  } catch (e) {
-    if (e instanceof CsvError) {
-      const line = typeof e.lines === 'number' ? e.lines : undefined;
-      const why = e.code === 'CSV_QUOTE_NOT_CLOSED' ? ': a quoted field is never closed, the file looks truncated' : '';
-      throw new SourceFormatError(`${file}${line ? `:${line}` : ''} is not valid CSV (${e.code})${why}`, { file, line, csvCode: e.code }, e);
-    }
-    throw e;
-  }
-  if (!columns) throw new SourceFormatError(`${file} is empty (no header row)`, { file });
-  if (rows === 0 && !opts.allowEmpty) {
-    throw new SourceFormatError(`${file} has a header but no rows; a file with nothing to send must be listed absent`, { file });
-  }
+export interface RosterCsv {
+  /** Known columns the header has (spec spelling): a known optional column not in it is "not supplied". */
+  present: ReadonlySet<string>;
+  rows(): AsyncGenerator<CsvRow>;
 }
 
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  return n;
+/**
+ * Opens one CSV of the set and maps its header. Headers are trimmed and matched to the schema ignoring case
+ * and spaces. Cells past the last named header must be empty (the shared reader checks): trailing commas are
+ * tolerated (both public sample sets have them), data without a header is not.
+ */
+export async function openRosterCsv(
+  src: RosterSource, file: string, schema: RowSchema, opts: ReadCsvOptions,
+): Promise<RosterCsv> {
+  const csv = await openCsv({ name: file, open: () => src.open(file) }, { encoding: opts.encoding, signal: opts.signal });
+  let columns: Column[];
+  try {
+    columns = mapHeader(file, csv.header, schema, opts);
+  } catch (e) {
+    csv.close();
+    throw e;
+  }
+  const present = new Set(columns.filter((c) => c.known).map((c) => c.key));
+  async function* rows(): AsyncGenerator<CsvRow> {
+    let n = 0;
+    for await (const r of csv.rows()) {
+      n++;
+      yield toRow(r.line, r.cells, columns);
+    }
+    if (n === 0 && !opts.allowEmpty) {
+      throw new SourceFormatError(`${file} has a header but no rows; a file with nothing to send must be listed absent`, { file });
+    }
+  }
+  return { present, rows };
 }
 
 const fold = (h: string) => h.replace(/\s+/g, '').toLowerCase();
 const isExtension = (h: string) => /^(metadata\.|ext_)/i.test(h);
 
-function mapHeader(file: string, header: string[], schema: RowSchema, opts: ReadCsvOptions): Column[] {
-  const names = header.map((h) => h.trim());
-  while (names.length > 0 && names[names.length - 1] === '') names.pop();
+function mapHeader(file: string, names: string[], schema: RowSchema, opts: ReadCsvOptions): Column[] {
   const known = new Map(knownHeaders(schema).map((k) => [fold(k), k]));
   const seen = new Set<string>();
   const unknown: string[] = [];
@@ -230,17 +221,6 @@ function mapHeader(file: string, header: string[], schema: RowSchema, opts: Read
   // Header names only: cells can hold personal data, headers do not.
   if (unknown.length > 0) opts.log.warn({ file, headers: unknown }, 'unrecognised columns kept in metadata');
   return columns;
-}
-
-function checkWidth(file: string, line: number, record: string[], width: number): void {
-  const short = record.length < width;
-  const extra = !short && record.slice(width).some((c) => c.trim() !== '');
-  if (short || extra) {
-    throw new SourceFormatError(
-      `${file}:${line} has ${record.length} columns, the header has ${width}: the file is damaged or truncated`,
-      { file, line, columns: record.length, expected: width },
-    );
-  }
 }
 
 function toRow(line: number, record: string[], columns: Column[]): CsvRow {

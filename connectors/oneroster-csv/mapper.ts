@@ -1,19 +1,24 @@
 /**
- * Raw OneRoster rows → canonical records. Each function returns a record or a Reject, never throws: a bad
- * row is quarantined with its file:line, sourcedId and the column at fault, and the rest of the file goes on.
+ * Raw OneRoster rows → canonical records, under the contract in connectors/types.ts. Each function returns a
+ * MapResult and never throws. Every column has a role (columns.ts): a bad sourcedId rejects the row outright, a
+ * bad required column (name, role, classSourcedId, status) keeps it unreadable (present, stored row untouched),
+ * and a bad optional column (a date, enabledUser, primary, a name with a control character) leaves that field
+ * at its default with a FieldWarning. Cell formats come from the zod cell schemas in api-types.ts.
  */
 import type { z } from 'zod';
+import { rawCell } from '../shared/limits.js';
+import { mapped, type MapResult } from '../shared/map-result.js';
+import { RowCheck } from '../shared/row-check.js';
 import {
   enrollmentRecordSchema, orgRecordSchema, personRecordSchema,
-  type EnrollmentRecord, type OrgRecord, type PersonRecord, type PersonRole, type Reject,
+  type EnrollmentRecord, type FieldWarning, type OrgRecord, type PersonRecord, type PersonRole,
 } from '../types.js';
-import {
-  enrollmentRowSchema, orgRowSchema, roleRowSchema, userRowSchema,
-  type ProcessingMode, type RowSchema, type UserRow,
-} from './api-types.js';
+import { enrollmentRowSchema, orgRowSchema, roleRowSchema, userRowSchema, type ProcessingMode, type RowSchema } from './api-types.js';
 import type { CsvRow } from './client.js';
+import { COLUMNS, type ColumnSpec } from './columns.js';
 
-export type Mapped<T> = { ok: true; record: T } | { ok: false; reject: Reject };
+/** @deprecated name kept for readers of older code: the shared MapResult. */
+export type Mapped<T> = MapResult<T>;
 
 export interface RowContext {
   file: string;
@@ -27,13 +32,23 @@ export interface RoleRef {
   orgSourcedId: string;
 }
 
+/** What roles.csv says about one user: their roles, and why they cannot be applied if a role row is bad. */
+export interface UserRoles {
+  refs: RoleRef[];
+  /** A kept-unreadable problem from a role row (the user's role set is incomplete). */
+  broken?: { reason: string; field: string; location: string };
+  warnings: Omit<FieldWarning, 'externalId'>[];
+}
+
 export interface PeopleContext extends RowContext {
   /** org sourcedId → type, from orgs.csv. */
   orgTypes: ReadonlyMap<string, string>;
   /** Lower-case org types that count as a school when picking the primary org. */
   schoolTypes: ReadonlySet<string>;
   /** Roles by user sourcedId when roles.csv was read (1.2), else null. */
-  roles: ReadonlyMap<string, RoleRef[]> | null;
+  roles: ReadonlyMap<string, UserRoles> | null;
+  /** The district's own role words (lower-case) → canonical roles, from the `roleMap` option. */
+  roleMap: Readonly<Record<string, PersonRole>>;
 }
 
 const ROLE_MAP: Record<string, PersonRole> = {
@@ -53,160 +68,216 @@ const ROLE_MAP: Record<string, PersonRole> = {
   principal: 'administrator',
 };
 
-export function mapRole(raw: string): PersonRole {
-  return ROLE_MAP[raw.trim().toLowerCase()] ?? 'other';
+/** The canonical role for a OneRoster role word, the district's roleMap first; undefined when unknown. */
+export function mapRole(raw: string, roleMap: Readonly<Record<string, PersonRole>> = {}): PersonRole | undefined {
+  const key = raw.trim().toLowerCase();
+  return roleMap[key] ?? ROLE_MAP[key];
 }
 
 /** `{LDAP:12},{Fed:abc}` → `['LDAP:12', 'Fed:abc']`; a list without braces is split on commas. */
-export function parseUserIds(cell: string | undefined): string[] {
+export function parseUserIds(cell: string | null | undefined): string[] {
   if (!cell) return [];
   const braced = [...cell.matchAll(/\{([^}]*)\}/g)].map((m) => (m[1] ?? '').trim());
   return (braced.length > 0 ? braced : cell.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** Quoted comma lists such as grades `"09,10"` or orgSourcedIds. */
-export function parseList(cell: string | undefined): string[] {
+export function parseList(cell: string | null | undefined): string[] {
   return (cell ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * Reads every known column of the row through its ColumnSpec: size cap and control characters, then the cell
+ * format from the row schema. Returns the usable cells ('' for empty or unusable) and the RowCheck holding
+ * what went wrong.
+ */
+function readColumns(schema: RowSchema, specs: Record<string, ColumnSpec>, row: CsvRow, at: RowContext) {
+  const check = new RowCheck(`${at.file}:${row.line}`);
+  const v: Record<string, string> = {};
+  for (const [column, value] of Object.entries(row.values)) {
+    const spec = specs[column];
+    if (!spec) {
+      v[column] = value; // known but never stored (sms, phone, password): not checked, not used
+      continue;
+    }
+    const cell = check.cell(spec.field, column, value, spec.kind, spec.role);
+    if (cell === null) {
+      v[column] = '';
+      continue;
+    }
+    const res = schema.shape[column]?.safeParse(cell);
+    if (res && !res.success) {
+      const reason = res.error.issues.map((i) => i.message).join('; ');
+      if (spec.role === 'optional') check.warn(spec.field, column, reason, cell);
+      else check.keep(spec.field, column, reason);
+      v[column] = '';
+      continue;
+    }
+    v[column] = cell;
+  }
+  // Unrecognised and extension columns go to metadata, so they face the same caps as named fields.
+  const extra: Record<string, string> = {};
+  for (const [column, value] of Object.entries(row.extra)) {
+    const cell = check.cell('metadata', column, value, 'text', 'optional');
+    if (cell !== null) extra[column] = cell;
+  }
+  if (!v.sourcedId && !check.hasIdentityProblem) check.reject('externalId', 'sourcedId', 'empty; a row without a sourcedId cannot be matched');
+  return { check, v, extra, id: v.sourcedId || null };
 }
 
 const orNull = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 
-export function mapOrg(row: CsvRow, at: RowContext): Mapped<OrgRecord> {
-  const raw = parseRaw(orgRowSchema, row, at);
-  if (!raw.ok) return raw;
-  const r = raw.record;
-  const deleted = isDeleted(r.status, row, at);
-  if (typeof deleted !== 'boolean') return deleted;
-  return validate(orgRecordSchema, {
-    externalId: r.sourcedId,
-    name: r.name,
-    type: r.type,
-    identifier: orNull(r.identifier),
-    parentExternalId: orNull(r.parentSourcedId),
+export function mapOrg(row: CsvRow, at: RowContext): MapResult<OrgRecord> {
+  const { check, v, extra, id } = readColumns(orgRowSchema, COLUMNS.orgs, row, at);
+  const deleted = isDeleted(v.status, row, at, check);
+  for (const req of ['name', 'type'] as const) if (!v[req] && row.values[req] === '') check.keep(req, req, 'empty');
+  return check.finish(id, redact(row), () => validate(orgRecordSchema, {
+    externalId: id,
+    name: v.name,
+    type: v.type,
+    identifier: orNull(v.identifier),
+    parentExternalId: orNull(v.parentSourcedId),
     deleted,
-    metadata: row.extra,
-  }, row, at);
+    metadata: extra,
+  }, check));
 }
 
-/** roles.csv row → the user it belongs to and the role, or a Reject. Ended or deleted roles give null. */
-export function mapRoleRow(row: CsvRow, at: RowContext): Mapped<{ user: string; ref: RoleRef } | null> {
-  const raw = parseRaw(roleRowSchema, row, at);
-  if (!raw.ok) return raw;
-  const r = raw.record;
-  const deleted = isDeleted(r.status, row, at);
-  if (typeof deleted !== 'boolean') return deleted;
-  if (deleted) return { ok: true, record: null };
-  const ref = { role: r.role, primary: (r.roleType ?? '').toLowerCase() === 'primary', orgSourcedId: r.orgSourcedId };
-  return { ok: true, record: { user: r.userSourcedId, ref } };
+/**
+ * roles.csv row → the user it belongs to and what it says about them. A role row without a usable
+ * userSourcedId is rejected outright; any other problem in a required column makes the *user* kept-unreadable
+ * (their role set is incomplete, so neither their role nor their orgs can be trusted this run).
+ */
+export interface RoleRowOutcome {
+  user: string;
+  ref: RoleRef | null;
+  broken?: UserRoles['broken'];
+  warnings: UserRoles['warnings'];
 }
 
-export function mapPerson(row: CsvRow, at: PeopleContext): Mapped<PersonRecord> {
-  const raw = parseRaw(userRowSchema, row, at);
-  if (!raw.ok) return raw;
-  const r = raw.record;
-  const deleted = isDeleted(r.status, row, at);
-  if (typeof deleted !== 'boolean') return deleted;
-
-  const roles = at.roles?.get(r.sourcedId) ?? [];
-  const primaryRole = roles.find((x) => x.primary);
-  const roleName = (primaryRole ?? roles[0])?.role ?? r.role ?? '';
-  if (roleName === '') {
-    const where = at.roles ? 'no active row in roles.csv and no role column value' : 'role is empty';
-    return { ok: false, reject: reject(row, at, 'role', where) };
+export function mapRoleRow(row: CsvRow, at: RowContext): MapResult<RoleRowOutcome> {
+  const { check, v } = readColumns(roleRowSchema, COLUMNS.roles, row, at);
+  const user = v.userSourcedId || null;
+  if (!user) {
+    const r = new RowCheck(check.location);
+    r.reject('personExternalId', 'userSourcedId', row.values.userSourcedId ? 'not a usable id' : 'empty');
+    return r.finish<RoleRowOutcome>(null, redact(row), () => null);
   }
-  const orgs = unique([...roles.map((x) => x.orgSourcedId), ...parseList(r.orgSourcedIds)]);
+  const deleted = isDeleted(v.status, row, at, check);
+  for (const req of ['role', 'orgSourcedId'] as const) if (!v[req] && row.values[req] === '') check.keep(req, req, 'empty');
+  const out = check.finish(user, redact(row), () => ({ user }));
+  if (!out.ok) {
+    const { reason, field = 'role', location = check.location } = out.reject;
+    return mapped({ user, ref: null, broken: { reason: `roles.csv row: ${reason}`, field, location }, warnings: [] });
+  }
+  const warnings = (out.warnings ?? []).map(({ externalId: _id, ...w }) => w);
+  // A deleted or ended role no longer counts toward the user's roles.
+  if (deleted) return mapped({ user, ref: null, warnings });
+  const ref = { role: v.role!, primary: (v.roleType ?? '').toLowerCase() === 'primary', orgSourcedId: v.orgSourcedId! };
+  return mapped({ user, ref, warnings });
+}
 
-  return validate(personRecordSchema, {
-    externalId: r.sourcedId,
-    role: mapRole(roleName),
-    status: (r.enabledUser ?? '').toLowerCase() === 'false' ? 'inactive' : 'active',
+export function mapPerson(row: CsvRow, at: PeopleContext): MapResult<PersonRecord> {
+  const { check, v, extra, id } = readColumns(userRowSchema, COLUMNS.users, row, at);
+  const deleted = isDeleted(v.status, row, at, check);
+
+  const userRoles = id ? at.roles?.get(id) : undefined;
+  if (userRoles?.broken) check.keep(userRoles.broken.field, `roles.csv ${userRoles.broken.location}`, userRoles.broken.reason);
+  for (const w of userRoles?.warnings ?? []) check.warn(w.field, `roles.csv ${w.location}`, w.reason, typeof w.raw === 'string' ? w.raw : undefined);
+  const roles = userRoles?.refs ?? [];
+  const primaryRole = roles.find((x) => x.primary);
+  const roleName = (primaryRole ?? roles[0])?.role ?? v.role ?? '';
+  let role: PersonRole | undefined;
+  // An unusable role cell (control character, over the cap) was already recorded by readColumns.
+  const roleCellUnusable = (row.values.role ?? '') !== '' && !v.role;
+  if (roleName === '') {
+    if (!userRoles?.broken && !roleCellUnusable) {
+      check.keep('role', 'role', at.roles ? 'no active row in roles.csv and no role column value' : 'empty');
+    }
+  } else {
+    role = mapRole(roleName, at.roleMap);
+    if (!role) {
+      check.keep('role', at.roles && roles.length > 0 ? 'roles.csv role' : 'role',
+        `'${rawCell(roleName.slice(0, 64))}' is not a OneRoster role; add it to this source's roleMap ` +
+        `(e.g. roleMap: { ${rawCell(roleName.toLowerCase().slice(0, 64))}: staff })`);
+    }
+  }
+  const orgs = unique([...roles.map((x) => x.orgSourcedId), ...parseList(v.orgSourcedIds)]);
+  const enabled = (v.enabledUser ?? '').toLowerCase();
+
+  return check.finish(id, redact(row), () => validate(personRecordSchema, {
+    externalId: id,
+    role,
+    // An unreadable enabledUser was warned about and leaves status at 'active' (the ledger keeps the stored one).
+    status: enabled === 'false' ? 'inactive' : 'active',
     deleted,
-    givenName: orNull(r.givenName),
-    familyName: orNull(r.familyName),
-    preferredName: orNull(r.preferredGivenName),
-    email: orNull(r.email),
-    username: orNull(r.username),
-    sisId: orNull(r.identifier),
-    userIds: parseUserIds(r.userIds),
-    grades: parseList(r.grades),
+    givenName: orNull(v.givenName),
+    familyName: orNull(v.familyName),
+    preferredName: orNull(v.preferredGivenName),
+    email: orNull(v.email),
+    username: orNull(v.username),
+    sisId: orNull(v.identifier),
+    userIds: parseUserIds(v.userIds),
+    grades: parseList(v.grades),
     orgExternalIds: orgs,
-    primaryOrgExternalId: primaryOrg(r, primaryRole, orgs, at),
-    metadata: row.extra,
-  }, row, at);
+    primaryOrgExternalId: primaryOrg(v.primaryOrgSourcedId, primaryRole, orgs, at),
+    metadata: extra,
+  }, check));
 }
 
 /** 1.2 primaryOrgSourcedId, else the org of the primary role, else the first listed org that is a school. */
-function primaryOrg(r: UserRow, primaryRole: RoleRef | undefined, orgs: string[], at: PeopleContext): string | null {
-  if (r.primaryOrgSourcedId) return r.primaryOrgSourcedId;
+function primaryOrg(declared: string | undefined, primaryRole: RoleRef | undefined, orgs: string[], at: PeopleContext): string | null {
+  if (declared) return declared;
   if (primaryRole) return primaryRole.orgSourcedId;
   return orgs.find((id) => at.schoolTypes.has((at.orgTypes.get(id) ?? '').toLowerCase())) ?? null;
 }
 
-export function mapEnrollment(row: CsvRow, at: RowContext): Mapped<EnrollmentRecord> {
-  const raw = parseRaw(enrollmentRowSchema, row, at);
-  if (!raw.ok) return raw;
-  const r = raw.record;
-  const deleted = isDeleted(r.status, row, at);
-  if (typeof deleted !== 'boolean') return deleted;
-  const primary = (r.primary ?? '').toLowerCase();
-  return validate(enrollmentRecordSchema, {
-    externalId: r.sourcedId,
-    personExternalId: r.userSourcedId,
-    classExternalId: r.classSourcedId,
-    schoolExternalId: orNull(r.schoolSourcedId),
-    role: r.role,
+export function mapEnrollment(row: CsvRow, at: RowContext): MapResult<EnrollmentRecord> {
+  const { check, v, id } = readColumns(enrollmentRowSchema, COLUMNS.enrollments, row, at);
+  const deleted = isDeleted(v.status, row, at, check);
+  for (const req of ['classSourcedId', 'userSourcedId', 'role'] as const) {
+    if (!v[req] && row.values[req] === '') check.keep(COLUMNS.enrollments[req]!.field, req, 'empty');
+  }
+  const primary = (v.primary ?? '').toLowerCase();
+  return check.finish(id, redact(row), () => validate(enrollmentRecordSchema, {
+    externalId: id,
+    personExternalId: v.userSourcedId,
+    classExternalId: v.classSourcedId,
+    schoolExternalId: orNull(v.schoolSourcedId),
+    role: v.role,
     primary: primary === '' ? null : primary === 'true',
-    beginDate: orNull(r.beginDate),
-    endDate: orNull(r.endDate),
+    beginDate: orNull(v.beginDate),
+    endDate: orNull(v.endDate),
     deleted,
-  }, row, at);
+  }, check));
 }
 
 /**
  * `tobedeleted` (and 1.0's `inactive`) is an explicit delete. A bulk file may leave status empty (= active);
- * a delta file must say, since an empty status there cannot tell an update from a delete.
+ * a delta file must say, since an empty status there cannot tell an update from a delete (kept-unreadable).
  */
-function isDeleted(status: string | undefined, row: CsvRow, at: RowContext): boolean | { ok: false; reject: Reject } {
+function isDeleted(status: string | undefined, row: CsvRow, at: RowContext, check: RowCheck): boolean {
   const s = (status ?? '').toLowerCase();
-  if (s === '' && at.mode === 'delta') {
-    return { ok: false, reject: reject(row, at, 'status', 'status is empty in a delta file (expected active or tobedeleted)') };
+  if (s === '' && at.mode === 'delta' && (row.values.status ?? '') === '') {
+    check.keep('status', 'status', 'empty in a delta file (expected active or tobedeleted)');
   }
   return s === 'tobedeleted' || s === 'inactive';
 }
 
-function parseRaw<S extends RowSchema>(schema: S, row: CsvRow, at: RowContext): Mapped<z.infer<S>> {
-  const res = schema.safeParse(row.values);
-  if (res.success) return { ok: true, record: res.data as z.infer<S> };
-  return { ok: false, reject: fromIssues(res.error.issues, row, at) };
-}
-
-function validate<T>(schema: z.ZodType<T>, candidate: unknown, row: CsvRow, at: RowContext): Mapped<T> {
+/** The canonical schema is the last word: whatever it refuses keeps the row, under the field it names. */
+function validate<T>(schema: z.ZodType<T>, candidate: unknown, check: RowCheck): T | null {
   const res = schema.safeParse(candidate);
-  if (res.success) return { ok: true, record: res.data };
-  return { ok: false, reject: fromIssues(res.error.issues, row, at) };
-}
-
-/** One Reject per row: `field` is the first column at fault, `reason` lists them all. */
-function fromIssues(issues: readonly z.core.$ZodIssue[], row: CsvRow, at: RowContext): Reject {
-  const field = issues[0]?.path.join('.') || undefined;
-  const reason = issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
-  return reject(row, at, field, reason);
-}
-
-function reject(row: CsvRow, at: RowContext, field: string | undefined, reason: string): Reject {
-  const sourcedId = row.values.sourcedId;
-  return {
-    ...(sourcedId ? { externalId: sourcedId } : {}),
-    field,
-    reason,
-    location: `${at.file}:${row.line}`,
-    raw: redact({ ...row.values, ...row.extra }),
-  };
+  if (res.success) return res.data;
+  for (const i of res.error.issues) {
+    const field = i.path.join('.') || 'record';
+    check.keep(field, field, i.message);
+  }
+  return null;
 }
 
 /** Rejects are stored and shown to admins; OneRoster users.csv may carry plain-text passwords. */
-function redact(raw: Record<string, string>): Record<string, string> {
-  if (raw.password) return { ...raw, password: '[redacted]' };
+function redact(row: CsvRow): Record<string, string> {
+  const raw = { ...row.values, ...row.extra };
+  if (raw.password) raw.password = '[redacted]';
   return raw;
 }
 

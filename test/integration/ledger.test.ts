@@ -9,7 +9,7 @@ import { students, tempDir, writeGam, writeRoster } from '../helpers/district-fi
 import { configWith, count, fingerprint, quietLog, sync } from '../helpers/ledger.js';
 import { repoRoot } from '../helpers/spawn.js';
 
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
+const fixtures = path.resolve(repoRoot, 'connectors/oneroster-csv/fixtures');
 
 describe.each(engines)('ledger on %s', (engine) => {
   let t: TestDb;
@@ -20,10 +20,10 @@ describe.each(engines)('ledger on %s', (engine) => {
 
   describe('public OneRoster fixtures', () => {
     const sets = [
-      { id: 'edfi', path: `${fixtures}/oneroster-1.1-edfi`, orgs: 2, people: 10, enrollments: 24, rejected: 0 },
-      { id: 'catfull', path: `${fixtures}/oneroster-catalyst/Test_full_data_set.zip`, orgs: 1, people: 6, enrollments: 6, rejected: 0 },
-      { id: 'catmin', path: `${fixtures}/oneroster-catalyst/Test_minimal_data_set.zip`, orgs: 1, people: 6, enrollments: 6, rejected: 0 },
-      { id: 'cat12', path: `${fixtures}/oneroster-catalyst/v1p2_full_dataset.zip`, orgs: 1, people: 1, enrollments: 6, rejected: 5 },
+      { id: 'edfi', path: `${fixtures}/edfi-1.1`, orgs: 2, people: 10, enrollments: 24, rejected: 0 },
+      { id: 'catfull', path: `${fixtures}/ldap-1.1`, orgs: 1, people: 6, enrollments: 6, rejected: 0 },
+      { id: 'catmin', path: `${fixtures}/minimal-1.1.zip`, orgs: 1, people: 6, enrollments: 6, rejected: 0 },
+      { id: 'cat12', path: `${fixtures}/v1p2-vendor`, orgs: 1, people: 6, enrollments: 6, rejected: 0 },
     ];
     const config = configWith(sets.map((s) => `  - { id: ${s.id}, kind: oneroster-csv, path: "${s.path}" }`).join('\n'));
 

@@ -1,0 +1,7 @@
+/**
+ * The error classes connectors throw, re-exported so vendor folders never import src/ directly (the lint
+ * boundary in eslint.config.js): the only door from a connector into the product is connectors/shared.
+ */
+export {
+  AppError, IncompleteReadError, SourceFormatError, errorMessage, isAppError,
+} from '../../src/errors.js';
