@@ -37,7 +37,7 @@ describe('a sync killed with SIGKILL', () => {
   });
 
   it.skipIf(!serverUrl)('on PostgreSQL: the next start marks it interrupted, and the next run succeeds (skipped without TEST_DATABASE_URL)', async () => {
-    const { dir, config } = setup();
+    const { config } = setup();
     const scratch = await scratchDatabaseUrl();
     cleanup.push(scratch.drop);
     const env = { DATABASE_URL: scratch.url, ROLLCALL_CONFIG: config, LOG_LEVEL: 'info' };
