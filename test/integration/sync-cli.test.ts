@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliWithConfig } from '../helpers/capture.js';
-import { students, tempDir, writeRoster } from '../helpers/district-files.js';
+import { students, tempDir, writeGam, writeRoster } from '../helpers/district-files.js';
 
 describe('sync and approve commands', () => {
   const dir = tempDir('sync-cli');
@@ -72,5 +72,20 @@ describe('sync and approve commands', () => {
     expect((await cli('sync', '--source', 'nope')).code).toBe(2);
     expect((await cli('sync', '--mode', 'sideways')).code).toBe(2);
     expect((await cli('approve', 'abc')).code).toBe(2);
+  });
+});
+
+describe('delta on a source that has none', () => {
+  const dir = tempDir('sync-cli-delta');
+  const file = path.join(dir, 'rollcall.yaml');
+  writeGam(path.join(dir, 'gam.csv'), [{ id: 'g1', serial: 'PF1' }]);
+  writeFileSync(file, ['server: { logLevel: silent }', `database: { dataDir: "${path.join(dir, 'data')}" }`, 'district: { name: Test, domains: [maplewood.example.org] }', 'sources:',
+    `  - { id: gam, kind: device-csv, format: gam, path: ${path.join(dir, 'gam.csv')} }`, ''].join('\n'));
+  const cli = cliWithConfig(file);
+
+  it('exits 2 (bad usage) and says why', async () => {
+    const r = await cli('sync', '--mode', 'delta');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/source "gam" \(device-csv\) has no delta reads; use --mode full/);
   });
 });

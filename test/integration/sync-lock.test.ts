@@ -58,3 +58,29 @@ describe.skipIf(!serverUrl)('per-source run lock on postgres', () => {
     expect(c!.opened).toBe(c!.open);
   });
 });
+
+describe.skipIf(!serverUrl)('scheduled runs on several replicas', () => {
+  let t: TestDb;
+  let other: Database;
+  beforeAll(async () => {
+    t = await freshDatabase('postgres');
+    other = await openDatabase({ url: t.url!, poolSize: 2 });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await t?.drop();
+  });
+
+  it('runs each slot once per source, whichever replica fires first, even when the runs do not overlap', async () => {
+    const dir = tempDir('slots');
+    writeRoster(dir, students(50));
+    const config = configWith(`  - { id: sis, kind: oneroster-csv, path: "${dir}" }`);
+    const slot = 'full:2026-11-24T02:00:00';
+    const a = await sync(t.db, config, 'sis', { triggerKey: slot });
+    const b = await sync(other, config, 'sis', { triggerKey: slot });
+    expect(a.status).toBe('succeeded');
+    expect(b).toMatchObject({ status: 'skipped', skipped: expect.stringMatching(/already run/) });
+    expect((await sync(other, config, 'sis', { triggerKey: 'full:2026-11-25T02:00:00' })).status).toBe('succeeded');
+    expect(await count(t.db, 'sync_runs')).toBe(2);
+  });
+});

@@ -104,6 +104,19 @@ describe.each(engines)('trust on %s', (engine) => {
     expect(await count(t.db, 'events', "entity in ('person', 'observation') and action = 'update'")).toBe(0);
   });
 
+  it('keeps both records when one serial is listed under two device ids, and deactivates neither', async () => {
+    const twin = chromebook(1, { externalId: 'dev-twin', userEmail: null });
+    gam.next = [devices([...range(20).map((n) => chromebook(n)), twin], {
+      warnings: [{ externalId: 'dev-twin', field: 'serial', reason: 'serial SER00001 is also listed for line 2', location: 'gam.csv:22' }],
+    })];
+    const r = await run(gam);
+    expect(r.result!.streams.devices).toMatchObject({ created: 1, deactivated: 0, warnings: 1 });
+    expect(await count(t.db, 'device_observations', "active and device_id = (select id from devices where serial = 'SER00001')")).toBe(2);
+    expect(await count(t.db, 'devices', 'deactivated_at is null')).toBe(20);
+    expect(await count(t.db, 'assignments', 'ended_at is null')).toBe(20);
+    expect((await run(gam)).result!.streams.devices).toMatchObject({ unchanged: 21, deactivated: 0 });
+  });
+
   describe('every deactivation counts against the threshold, and a held run changes nothing', () => {
     const heldCase = async (s: MemorySource, pattern: RegExp) => {
       const before = await fingerprint(t.db);
