@@ -31,7 +31,7 @@ interface TxState {
 /**
  * How long a body that failed with a connection error waits to see its own connection close before treating
  * the error as someone else's (a query on another pool connection) and letting postgres.js roll back as usual.
- * A terminated backend sends 57P01 and closes in the same read; on this host the close followed within 1 ms.
+ * A terminated backend sends 57P01 and then closes its socket, so its own close follows in the next read or two.
  */
 const CLOSE_WAIT_MS = 2000;
 
