@@ -13,6 +13,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import * as schema from './schema.js';
+import { guardTransactions } from './transaction-guard.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the two drivers differ only in their result HKT
 export type Orm = PgDatabase<any, typeof schema>;
@@ -54,7 +55,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       types: { bigint: postgres.BigInt },
       connection: { application_name: 'rollcall' },
     });
-    const orm = drizzlePostgres(client, { schema }) as unknown as Orm;
+    // A transaction whose connection dies must not write to it again: postgres.js would crash the process.
+    const orm = drizzlePostgres(guardTransactions(client), { schema }) as unknown as Orm;
     return { kind: 'postgres', orm, url: opts.url, close: once(() => client.end({ timeout: 5 })) };
   }
   const dir = opts.dataDir && opts.dataDir !== 'memory://' ? path.resolve(opts.dataDir) : undefined;

@@ -1,7 +1,8 @@
 /**
  * The one HTTP helper every connector uses: per-request timeout, caller's AbortSignal, retries with
  * full-jitter backoff on network errors / 429 / 5xx honouring Retry-After, a cap on attempts, and
- * per-connector concurrency and rate limits. Request and response headers are never logged (they carry auth).
+ * per-connector concurrency and rate limits, and a connector's auth hook (headers per request; on a 401 one
+ * refresh and one retry). Request and response headers are never logged (they carry auth).
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -23,8 +24,16 @@ export interface HttpClientOptions {
   /** At most `intervalCap` requests per `intervalMs` (p-queue's rate limit). */
   intervalCap?: number;
   intervalMs?: number;
-  /** Headers added to every request (e.g. auth). Resolved per request so tokens can refresh. */
+  /** Headers added to every request. Resolved per request so tokens can refresh. */
   headers?: () => Promise<Record<string, string>> | Record<string, string>;
+  /**
+   * A connector's auth (connectors/types.ts `HttpAuth`): its headers go on every request; a 401 calls `refresh`
+   * once and retries that request once with fresh headers. A second 401 fails with http_status 401.
+   */
+  auth?: {
+    headers(signal: AbortSignal): Promise<Record<string, string>>;
+    refresh?(signal: AbortSignal): Promise<void>;
+  };
   fetch?: typeof fetch;
   random?: () => number;
 }
@@ -82,11 +91,30 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     return `${u.origin}${u.pathname}`;
   }
 
-  async function attempt(url: string, o: RequestOptions): Promise<Response> {
+  const never = new AbortController().signal;
+  /**
+   * One refresh per expired credential: requests that hit 401 together (up to `concurrency` of them) share the
+   * refresh in progress, and a request whose 401 arrives after a refresh that followed its own headers just
+   * retries with the new ones. Without this, four parallel requests made four token calls in the test.
+   */
+  let refreshing: Promise<void> | undefined;
+  let authGeneration = 0;
+  function refreshAuth(sentWith: number, signal: AbortSignal): Promise<void> {
+    if (authGeneration !== sentWith) return Promise.resolve();
+    refreshing ??= Promise.resolve(opts.auth!.refresh!(signal)).then(() => {
+      authGeneration++;
+    }).finally(() => (refreshing = undefined));
+    return refreshing;
+  }
+
+  async function attempt(url: string, o: RequestOptions): Promise<{ res: Response; generation: number }> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     const extra = opts.headers ? await opts.headers() : {};
-    return queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...o.headers }, body: o.body, signal }));
+    const generation = authGeneration;
+    const auth = opts.auth ? await opts.auth.headers(o.signal ?? never) : {};
+    const res = await queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal }));
+    return { res, generation };
   }
 
   async function request(path: string, o: RequestOptions = {}): Promise<HttpResponse<string>> {
@@ -94,14 +122,28 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const where = { client: opts.name, url: safeUrl(url), method: o.method ?? 'GET' };
     const retries = o.retry ?? true;
     let lastError: HttpError | undefined;
+    let refreshed = false;
     for (let n = 0; n < maxAttempts; n++) {
       if (o.signal?.aborted) throw new HttpError('http_aborted', `${opts.name}: request aborted`, { context: where, cause: o.signal.reason });
       let waitMs: number | undefined;
       try {
-        const res = await attempt(url, o);
+        const { res, generation } = await attempt(url, o);
         const text = await res.text();
         if (res.ok || o.acceptStatus?.includes(res.status)) {
           return { status: res.status, headers: res.headers, body: text, url };
+        }
+        if (res.status === 401 && opts.auth?.refresh && !refreshed) {
+          refreshed = true;
+          log.info({ ...where, status: 401 }, 'refreshing credentials after 401');
+          try {
+            await refreshAuth(generation, o.signal ?? never);
+          } catch (e) {
+            throw new HttpError('http_status', `${opts.name}: ${where.method} ${where.url} answered 401 and the credential refresh failed: ${e instanceof Error ? e.message : String(e)}`, {
+              httpStatus: 401, retryable: false, context: { ...where, status: 401 }, cause: e,
+            });
+          }
+          n--; // the retry with fresh credentials is not one of the transient-failure attempts
+          continue;
         }
         const retryable = RETRYABLE_STATUS.has(res.status);
         lastError = new HttpError('http_status', `${opts.name}: ${where.method} ${where.url} answered ${res.status}`, {

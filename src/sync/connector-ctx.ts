@@ -1,14 +1,28 @@
-/** Builds the `ctx` a connector receives: its own config, a named HTTP client, a child logger, the signal. */
+/**
+ * Builds the `ctx` a connector receives: its own config, a named HTTP client, a child logger, the signal. An API
+ * connector's declared `HttpNeeds` (base URL, auth hook, concurrency, rate, timeout) shape that client; a file
+ * connector declares none and gets a client with the helper's defaults and no base URL.
+ */
 import type { Logger } from 'pino';
-import type { Ctx } from '../../connectors/types.js';
+import type { Ctx, HttpNeeds } from '../../connectors/types.js';
 import type { SourceConfig } from '../config/index.js';
 import { createHttpClient } from '../http/client.js';
 
 export function createConnectorCtx(source: SourceConfig, log: Logger, signal: AbortSignal, now: () => Date = () => new Date()): Ctx<unknown> {
   const child = log.child({ source: source.id, kind: source.kind });
+  const needs: HttpNeeds | undefined = source.connector.http?.(source.settings, { fetch: globalThis.fetch, log: child, now });
   return {
     config: source.settings,
-    http: createHttpClient({ name: `${source.kind}:${source.id}`, log: child }),
+    http: createHttpClient({
+      name: `${source.kind}:${source.id}`,
+      log: child,
+      baseUrl: needs?.baseUrl,
+      auth: needs?.auth,
+      concurrency: needs?.concurrency,
+      intervalCap: needs?.rate?.requests,
+      intervalMs: needs?.rate?.intervalMs,
+      timeoutMs: needs?.timeoutMs,
+    }),
     log: child,
     signal,
     now,
