@@ -4,6 +4,7 @@
  * bytes fail the read with file and line: decoding them as U+FFFD would quietly change names and ids (`Anaïs`
  * in a Latin-1 file would become `Ana�s`, a different person to every match that follows).
  */
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { SourceFormatError } from './errors.js';
 
@@ -25,30 +26,62 @@ export interface DecodeOptions {
  * the streaming decoder. Throws SourceFormatError for a file that is empty, a zip, UTF-16BE, or not valid in
  * its encoding.
  */
-export async function* decodeText(bytes: AsyncIterable<Uint8Array | string>, opts: DecodeOptions): AsyncGenerator<string> {
+export async function* decodeText(bytes: AsyncIterable<Uint8Array | string>, opts: DecodeOptions): AsyncGenerator<string | Buffer> {
   const { name } = opts;
   const ctx = { file: name, ...opts.context };
   let decoder: InstanceType<typeof TextDecoder> | null = null;
   let encoding: Encoding = opts.encoding;
   let head: Uint8Array = new Uint8Array(0);
-  /** Line breaks (LF) in the text decoded so far: the line an error is on is this + 1 + breaks before it. */
+  /** Line breaks (LF) in the input passed on so far: the line an error is on is this + 1 + breaks before it. */
   let lines = 0;
+  /** UTF-8 fast path: the bytes of a sequence cut by the chunk boundary, completed by the next chunk. */
+  let carry: Buffer = Buffer.alloc(0);
 
-  const feed = function* (chunk: Uint8Array, final: boolean): Generator<string> {
+  const invalid = (chunk: Uint8Array, at: number, e?: unknown) => {
+    const line = lines + 1 + countLf(chunk, at);
+    return new SourceFormatError(
+      `${name}:${line}: the file is not valid ${encoding} text; if it was saved by Excel or an older SIS, ` +
+        `set the source's encoding option (windows-1252, latin1 or utf-16le)`,
+      { ...ctx, line, encoding }, e,
+    );
+  };
+
+  /**
+   * UTF-8 is checked, not decoded: csv-parse works on bytes, and handing it decoded strings made it encode every
+   * chunk back (measured: 100k students + 110k devices parsed in 13.4 s that way, 9.6 s on validated bytes).
+   */
+  const feedUtf8 = function* (chunk: Uint8Array, final: boolean): Generator<Buffer> {
+    const buf = carry.length ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const end = final ? buf.length : completeEnd(buf);
+    const body = buf.subarray(0, end);
+    carry = Buffer.from(buf.subarray(end));
+    if (!isUtf8(body)) throw invalid(body, firstInvalidUtf8(body));
+    if (final && carry.length) throw invalid(buf, end);
+    lines += countLf(body, body.length);
+    if (body.length) yield body;
+  };
+
+  const feed = function* (chunk: Uint8Array, final: boolean): Generator<string | Buffer> {
+    if (encoding === 'utf-8') {
+      yield* feedUtf8(chunk, final);
+      return;
+    }
     let text: string;
     try {
       text = decoder!.decode(chunk, { stream: !final });
     } catch (e) {
-      const at = encoding === 'utf-8' ? firstInvalidUtf8(chunk) : 0;
-      const line = lines + 1 + countLf(chunk, at);
-      throw new SourceFormatError(
-        `${name}:${line}: the file is not valid ${encoding} text; if it was saved by Excel or an older SIS, ` +
-          `set the source's encoding option (windows-1252, latin1 or utf-16le)`,
-        { ...ctx, line, encoding }, e,
-      );
+      throw invalid(chunk, 0, e);
     }
     lines += countChar(text, '\n');
     if (text !== '') yield text;
+  };
+
+  const start = (final: boolean): Generator<string | Buffer> => {
+    encoding = sniff(head, encoding, name, ctx);
+    decoder = new TextDecoder(encoding, { fatal: true });
+    // TextDecoder drops a BOM itself; the byte path must do it by hand.
+    const body = encoding === 'utf-8' && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
+    return feed(body, final);
   };
 
   for await (const c of bytes) {
@@ -57,22 +90,29 @@ export async function* decodeText(bytes: AsyncIterable<Uint8Array | string>, opt
       // Wait for 4 bytes so the BOM / magic check below sees the whole signature.
       head = concat(head, chunk);
       if (head.length < 4) continue;
-      encoding = sniff(head, encoding, name, ctx);
-      decoder = new TextDecoder(encoding, { fatal: true });
-      yield* feed(head, false);
+      yield* start(false);
       continue;
     }
     yield* feed(chunk, false);
   }
   if (!decoder) {
     if (head.length === 0) throw new SourceFormatError(`${name}: the file is empty`, ctx);
-    encoding = sniff(head, encoding, name, ctx);
-    decoder = new TextDecoder(encoding, { fatal: true });
-    yield* feed(head, true);
+    yield* start(true);
     return;
   }
   // Flush: a multi-byte sequence cut off at the end of the file is invalid too.
   yield* feed(new Uint8Array(0), true);
+}
+
+/** Where the last complete UTF-8 sequence of `buf` ends (a lead byte near the end may wait for its tail). */
+function completeEnd(buf: Buffer): number {
+  for (let i = buf.length - 1, k = 0; i >= 0 && k < 4; i--, k++) {
+    const x = buf[i]!;
+    if ((x & 0xc0) === 0x80) continue; // continuation byte: keep looking for its lead
+    const need = x < 0x80 ? 1 : x >= 0xf0 ? 4 : x >= 0xe0 ? 3 : x >= 0xc0 ? 2 : 1;
+    return buf.length - i >= need ? buf.length : i;
+  }
+  return buf.length;
 }
 
 function sniff(head: Uint8Array, configured: Encoding, name: string, ctx: Record<string, unknown>): Encoding {
@@ -112,7 +152,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 function countLf(bytes: Uint8Array, end: number): number {
   let n = 0;
-  for (let i = 0; i < end && i < bytes.length; i++) if (bytes[i] === 0x0a) n++;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(end, bytes.length));
+  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
   return n;
 }
 
