@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runtimeEnv } from './config/index.js';
-import { openDatabase } from './db/client.js';
+import { databaseOptions, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError, errorMessage, isAppError, ValidationError } from './errors.js';
 import { checkCommand } from './cli/check.js';
@@ -34,7 +34,7 @@ const commands: Record<string, Command> = {
     summary: 'apply database migrations and exit',
     usage: 'rollcall migrate',
     run: async (ctx) => {
-      const db = await openDatabase({ url: ctx.config.database.url, dataDir: ctx.config.database.dataDir, lock: true });
+      const db = await openDatabase(databaseOptions(ctx.config.database));
       try {
         const r = await migrate(db);
         ctx.io.out(`migrations applied: ${r.applied} (${db.kind})`);
