@@ -33,7 +33,7 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     await db.close();
     throw e;
   }
-  const metrics = createMetrics();
+  const metrics = createMetrics(db);
   const app = createApp({ config, db, log, metrics, version });
   let server: ServerType;
   try {
