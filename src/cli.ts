@@ -14,11 +14,14 @@ import { syncCommand, syncOptions } from './cli/sync.js';
 import { approveCommand } from './cli/approve.js';
 import { reconcileCommand } from './cli/reconcile.js';
 import { reportCommand, reportOptions } from './cli/report.js';
+import { quarantineCommand, quarantineOptions } from './cli/quarantine.js';
 import { version } from './version.js';
 
 interface Command {
   summary: string;
   usage: string;
+  /** More lines for `rollcall <command> --help`. */
+  help?: string;
   options?: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   positionals?: boolean;
   run(ctx: CommandContext, values: Record<string, unknown>, positionals: string[]): Promise<ExitCode>;
@@ -67,8 +70,19 @@ const commands: Record<string, Command> = {
     options: reportOptions,
     run: (ctx, values) => reportCommand(ctx, values),
   },
+  quarantine: {
+    summary: 'list what runs rejected, kept or warned about, with file, line, field and reason (latest run of each source)',
+    usage: 'rollcall quarantine [--run ID] [--source S] [--outcome rejected|kept|warning] [--format table|csv|json] [--limit N] [--raw]',
+    help: [
+      'Without --run: the latest committed run of each source (or of --source). Newest run first, at most --limit rows (200).',
+      '--raw adds the source record as read; it can hold names and emails, so share that output with care.',
+      'Exit 0, also when nothing was quarantined.',
+    ].join('\n'),
+    options: quarantineOptions,
+    run: (ctx, values) => quarantineCommand(ctx, values),
+  },
   check: {
-    summary: "validate the config and run each source's connectivity check",
+    summary: 'validate the config, test the database and its migrations, and check each source',
     usage: 'rollcall check',
     run: (ctx) => checkCommand(ctx),
   },
@@ -122,7 +136,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
     return EXIT.usage;
   }
   if (parsed.values.help) {
-    io.out(`${command.summary}\nusage: ${command.usage}`);
+    io.out(`${command.summary}\nusage: ${command.usage}${command.help ? `\n\n${command.help}` : ''}`);
     return EXIT.ok;
   }
   let ctx: CommandContext;
