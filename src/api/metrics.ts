@@ -83,12 +83,13 @@ export function createMetrics(db?: Database): Metrics {
 }
 
 function registerLedgerMetrics(registry: Registry, db: Database): void {
-  // One read per scrape: registry.metrics() calls every collect() in the same tick, so they share this promise.
+  // One read per scrape: registry.metrics() calls every collect() synchronously before awaiting any, so they all
+  // share the promise in flight. It is dropped as soon as it settles, so the next scrape reads the ledger afresh.
   let pending: Promise<Snapshot | null> | undefined;
   const snapshot = () =>
     (pending ??= readSnapshot(db)
       .then((s) => s, () => null) // an unreachable database shows as rollcall_ledger_up 0, not as a failed scrape
-      .finally(() => setImmediate(() => (pending = undefined))));
+      .finally(() => (pending = undefined)));
 
   new Gauge({
     name: 'rollcall_ledger_up',

@@ -84,6 +84,15 @@ describe.each(engines)('/metrics from the ledger on %s', (engine) => {
     });
   });
 
+  it('reads the ledger once per scrape, and afresh on the next one', async () => {
+    const metrics = createMetrics(t.db);
+    const first = samples(await metrics.registry.metrics(), 'rollcall_discrepancies_open')['{rule="unknown-user"}'];
+    await t.db.orm.execute(sql`insert into discrepancies (rule, subject_key, severity, status) values ('unknown-user', 'd:9', 'low', 'open')`);
+    const second = samples(await metrics.registry.metrics(), 'rollcall_discrepancies_open')['{rule="unknown-user"}'];
+    expect(second).toBe(first! + 1);
+    await t.db.orm.execute(sql`delete from discrepancies where subject_key = 'd:9'`);
+  });
+
   it('follows the ledger between scrapes (another replica or a CLI run wrote it)', async () => {
     await t.db.orm.execute(sql`insert into sync_runs (source_id, mode, status, started_at, finished_at, stats) values
       ('google', 'full', 'succeeded', '2026-11-24T07:00:00Z', '2026-11-24T07:00:03Z', '{"streams":{"devices":{"read":51}}}')`);
