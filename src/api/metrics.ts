@@ -6,7 +6,7 @@
  * slice (and forget it on restart). Every scrape runs one small set of queries, shared by all the metrics below.
  * Labels are only source ids, rule codes and outcomes: never anything about a person.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { rows, type Database } from '../db/client.js';
 import { rules } from '../reconcile/rules/index.js';
@@ -37,17 +37,22 @@ async function readSnapshot(db: Database): Promise<Snapshot> {
     cross join lateral (values (r.status), (case when r.status = 'approved' then 'held' end)) o(outcome)
     where r.status <> 'running' and o.outcome is not null
     group by 1, 2`);
+  // The last run per source through a lateral LIMIT 1 on sync_runs (source_id, started_at): an index probe per
+  // source instead of sorting every run the ledger has kept. Runs of one source are serialised by its lock, so the
+  // latest started is the latest finished.
+  const latest = (where: SQL) => sql`
+    from sources s cross join lateral (
+      select r.started_at, r.finished_at, r.stats from sync_runs r
+      where r.source_id = s.id and r.finished_at is not null and ${where} order by r.started_at desc, r.id desc limit 1
+    ) r`;
   const last = await rows<{ source: string; seconds: number | null; stats: unknown }>(db.orm, sql`
-    select distinct on (source_id) source_id as source, extract(epoch from finished_at - started_at)::float8 as seconds, stats
-    from sync_runs where finished_at is not null order by source_id, finished_at desc, id desc`);
+    select s.id as source, extract(epoch from r.finished_at - r.started_at)::float8 as seconds ${latest(sql`true`)}`);
   // A failed run rolled back: its counts describe nothing in the ledger, so records come from the last run that
   // committed (succeeded, held or approved).
   const lastRecords = await rows<{ source: string; stats: unknown }>(db.orm, sql`
-    select distinct on (source_id) source_id as source, stats
-    from sync_runs where finished_at is not null and status in ('succeeded', 'held', 'approved') order by source_id, finished_at desc, id desc`);
+    select s.id as source, r.stats ${latest(sql`r.status in ('succeeded', 'held', 'approved')`)}`);
   const lastSuccess = await rows<{ source: string; at: number }>(db.orm, sql`
-    select source_id as source, extract(epoch from max(finished_at))::float8 as at
-    from sync_runs where status in ('succeeded', 'approved') and finished_at is not null group by source_id`);
+    select s.id as source, extract(epoch from r.finished_at)::float8 as at ${latest(sql`r.status in ('succeeded', 'approved')`)}`);
   const open = await rows<{ rule: string; n: number }>(db.orm, sql`
     select rule, count(*)::int as n from discrepancies where status = 'open' group by rule`);
   return { runs, last, lastRecords, lastSuccess, open };
