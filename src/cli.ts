@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { runtimeEnv } from './config/index.js';
 import { databaseOptions, openDatabase } from './db/client.js';
+import { safeErrorMessage } from './db/query-error.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError, errorMessage, isAppError, ValidationError } from './errors.js';
 import { checkCommand } from './cli/check.js';
@@ -156,7 +157,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
       io.err(e.message);
       return EXIT.usage;
     }
-    io.err(`rollcall ${name} failed: ${isAppError(e) ? `[${e.code}] ` : ''}${errorMessage(e)}`);
+    io.err(`rollcall ${name} failed: ${isAppError(e) ? `[${e.code}] ` : ''}${safeErrorMessage(e)}`);
     ctx.log.debug({ err: e }, 'command failed');
     return EXIT.failure;
   }

@@ -6,6 +6,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
 import { rows, type Database, type Executor } from '../db/client.js';
+import { safeStoredError } from '../db/query-error.js';
 import { ValidationError } from '../errors.js';
 import { resolveAsOf } from './as-of.js';
 import type { CoverageRow, ReconciliationReport, ReportRow, ReportSchool, SeverityCounts, SourceFreshness } from './report-types.js';
@@ -110,7 +111,8 @@ async function gatherFreshness(tx: Executor, configured: ReportConfig['sources']
       lastSuccessAt: success?.toISOString() ?? null,
       ageSeconds,
       age: ageSeconds === null ? null : formatAge(ageSeconds),
-      lastFailure: failed && (!success || failed > success) ? { at: failed.toISOString(), error: r?.error ?? null } : null,
+      // Stored errors from before runs scrubbed them may hold a failed query's parameters: never show those.
+      lastFailure: failed && (!success || failed > success) ? { at: failed.toISOString(), error: safeStoredError(r?.error ?? null) } : null,
     };
   });
   return { freshness, everSynced: Boolean(any?.ok) };

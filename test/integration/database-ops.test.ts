@@ -131,6 +131,12 @@ describe.runIf(serverUrl)('a sync behind another session\'s lock (real server)',
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(250);
       expect(waited).toBeLessThan(5000);
+      // The CLI says what happened and which key bounds it, in one line without the query's parameters.
+      const file = path.join(dir, 'rollcall.yaml');
+      writeFileSync(file, `district: { name: T }\ndatabase: { url: "${t.url}", lockTimeoutMs: 300 }\nsources:\n  - { id: google, kind: device-csv, format: gam, path: ${path.join(dir, 'cros.csv')} }\n`);
+      const cli = await cliWithConfig(file)('sync');
+      expect(cli.code).toBe(1);
+      expect(cli.err).toBe('rollcall sync failed: canceling statement due to lock timeout (SQLSTATE 55P03): waited longer than database.lockTimeoutMs for a lock another session holds; try again once it is released');
     } finally {
       release();
       await locker;
