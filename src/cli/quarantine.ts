@@ -29,8 +29,8 @@ const positiveInt = (flag: string, v: string | undefined): number | undefined =>
 const countsText = (c: Record<QuarantineOutcome, number>) =>
   QUARANTINE_OUTCOMES.filter((o) => c[o] > 0).map((o) => `${c[o]} ${o === 'warning' ? (c[o] === 1 ? 'warning' : 'warnings') : o}`).join(', ') || 'nothing';
 
-export function formatQuarantineTable(l: QuarantineList, opts: { raw?: boolean; outcome?: string } = {}): string {
-  if (l.runs.length === 0) return 'No runs have committed yet, so nothing was quarantined.';
+export function formatQuarantineTable(l: QuarantineList, opts: { raw?: boolean; outcome?: string; source?: string } = {}): string {
+  if (l.runs.length === 0) return `${opts.source ? `Source "${opts.source}" has` : 'No source has'} no committed run yet, so nothing was quarantined.`;
   const out = l.runs.map((r) => `Run ${r.id} (${r.sourceId}, ${r.mode}, ${r.status}, started ${r.startedAt}): ${countsText(r.counts)}`);
   if (l.total === 0) {
     out.push(`\nNothing was quarantined${opts.outcome ? ` with outcome ${opts.outcome}` : ''}.`);
@@ -69,6 +69,6 @@ export async function quarantineCommand(ctx: CommandContext, values: Record<stri
     raw,
   }));
   const f = format as ReportFormat;
-  ctx.io.out(f === 'json' ? JSON.stringify(list, null, 2) : f === 'csv' ? formatQuarantineCsv(list, { raw }) : formatQuarantineTable(list, { raw, outcome }));
+  ctx.io.out(f === 'json' ? JSON.stringify(list, null, 2) : f === 'csv' ? formatQuarantineCsv(list, { raw }) : formatQuarantineTable(list, { raw, outcome, source: values.source as string | undefined }));
   return EXIT.ok;
 }

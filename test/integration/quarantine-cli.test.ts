@@ -93,7 +93,7 @@ describe('rollcall quarantine (CLI)', () => {
     const raw = await cli('quarantine', '--run', '2', '--outcome', 'rejected', '--format', 'csv', '--raw');
     expect(raw.out.split('\n')).toHaveLength(2);
     expect(raw.out).toContain('ada@maplewood.example.org');
-    expect((await cli('quarantine', '--source', 'nosuch')).out).toBe('No runs have committed yet, so nothing was quarantined.');
+    expect((await cli('quarantine', '--source', 'nosuch')).out).toBe('Source "nosuch" has no committed run yet, so nothing was quarantined.');
     expect((await cli('quarantine', '--outcome', 'lost')).code).toBe(2);
     expect((await cli('quarantine', '--limit', '0')).code).toBe(2);
     const help = await cli('quarantine', '--help');
