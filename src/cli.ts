@@ -3,7 +3,8 @@
  */
 import { parseArgs } from 'node:util';
 import { runtimeEnv } from './config/index.js';
-import { openDatabase } from './db/client.js';
+import { databaseOptions, openDatabase } from './db/client.js';
+import { safeErrorMessage } from './db/query-error.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError, errorMessage, isAppError, ValidationError } from './errors.js';
 import { checkCommand } from './cli/check.js';
@@ -14,11 +15,14 @@ import { syncCommand, syncOptions } from './cli/sync.js';
 import { approveCommand } from './cli/approve.js';
 import { reconcileCommand } from './cli/reconcile.js';
 import { reportCommand, reportOptions } from './cli/report.js';
+import { quarantineCommand, quarantineOptions } from './cli/quarantine.js';
 import { version } from './version.js';
 
 interface Command {
   summary: string;
   usage: string;
+  /** More lines for `rollcall <command> --help`. */
+  help?: string;
   options?: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   positionals?: boolean;
   run(ctx: CommandContext, values: Record<string, unknown>, positionals: string[]): Promise<ExitCode>;
@@ -34,7 +38,7 @@ const commands: Record<string, Command> = {
     summary: 'apply database migrations and exit',
     usage: 'rollcall migrate',
     run: async (ctx) => {
-      const db = await openDatabase({ url: ctx.config.database.url, dataDir: ctx.config.database.dataDir, lock: true });
+      const db = await openDatabase(databaseOptions(ctx.config.database));
       try {
         const r = await migrate(db);
         ctx.io.out(`migrations applied: ${r.applied} (${db.kind})`);
@@ -67,8 +71,19 @@ const commands: Record<string, Command> = {
     options: reportOptions,
     run: (ctx, values) => reportCommand(ctx, values),
   },
+  quarantine: {
+    summary: 'list what runs rejected, kept or warned about, with file, line, field and reason (latest run of each source)',
+    usage: 'rollcall quarantine [--run ID] [--source S] [--outcome rejected|kept|warning] [--format table|csv|json] [--limit N] [--raw]',
+    help: [
+      'Without --run: the latest committed run of each source (or of --source). Newest run first, at most --limit rows (200).',
+      '--raw adds the source record as read; it can hold names and emails, so share that output with care.',
+      'Exit 0, also when nothing was quarantined.',
+    ].join('\n'),
+    options: quarantineOptions,
+    run: (ctx, values) => quarantineCommand(ctx, values),
+  },
   check: {
-    summary: "validate the config and run each source's connectivity check",
+    summary: 'validate the config, test the database and its migrations, and check each source',
     usage: 'rollcall check',
     run: (ctx) => checkCommand(ctx),
   },
@@ -122,7 +137,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
     return EXIT.usage;
   }
   if (parsed.values.help) {
-    io.out(`${command.summary}\nusage: ${command.usage}`);
+    io.out(`${command.summary}\nusage: ${command.usage}${command.help ? `\n\n${command.help}` : ''}`);
     return EXIT.ok;
   }
   let ctx: CommandContext;
@@ -142,7 +157,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, stderrIsTty = B
       io.err(e.message);
       return EXIT.usage;
     }
-    io.err(`rollcall ${name} failed: ${isAppError(e) ? `[${e.code}] ` : ''}${errorMessage(e)}`);
+    io.err(`rollcall ${name} failed: ${isAppError(e) ? `[${e.code}] ` : ''}${safeErrorMessage(e)}`);
     ctx.log.debug({ err: e }, 'command failed');
     return EXIT.failure;
   }

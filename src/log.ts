@@ -3,6 +3,7 @@
  * student data in the first place (log ids and counts, not names and emails).
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { scrubQueryError } from './db/query-error.js';
 
 export const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
@@ -16,6 +17,8 @@ export function createLogger(opts: { level: string; pretty?: boolean; destinatio
   const base: LoggerOptions = {
     level: opts.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // A failed query's error carries its SQL parameters (emails, names): logged errors lose them here, whoever logs.
+    serializers: { err: (e: unknown) => pino.stdSerializers.err(scrubQueryError(e) as Error) },
     base: { service: 'rollcall' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

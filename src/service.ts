@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import type { Config } from './config/index.js';
-import { openDatabase, type Database } from './db/client.js';
+import { databaseOptions, openDatabase, type Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
+import { AppError } from './errors.js';
 import { version } from './version.js';
 
 export interface Service {
@@ -24,7 +25,7 @@ export interface ServiceHooks {
 }
 
 export async function startService(config: Config, log: Logger, hooks: ServiceHooks = {}): Promise<Service> {
-  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, lock: true });
+  const db = await openDatabase(databaseOptions(config.database));
   try {
     const m = await migrate(db);
     log.info({ engine: db.kind, applied: m.applied }, 'database ready');
@@ -32,11 +33,15 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     await db.close();
     throw e;
   }
-  const metrics = createMetrics();
+  const metrics = createMetrics(db);
   const app = createApp({ config, db, log, metrics, version });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await listen(app.fetch, config.server.port, config.server.host);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   log.info({ port, host: config.server.host, version }, 'rollcall listening');
 
@@ -58,4 +63,28 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     return stopping;
   }
   return { port, db, stop };
+}
+
+/**
+ * Listens, or fails with one line: without the error handler a busy port is an unhandled 'error' event, which
+ * kills the process with a stack trace and leaves the database open.
+ */
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number, host: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const s = serve({ fetch, port, hostname: host }, () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+    const onError = (e: NodeJS.ErrnoException) => {
+      s.close();
+      if (e.code === 'EADDRINUSE') {
+        reject(new AppError('port_in_use', `port ${port} on ${host} is already in use; set server.port or PORT`, { cause: e, context: { port, host } }));
+      } else if (e.code === 'EACCES') {
+        reject(new AppError('port_in_use', `not allowed to listen on port ${port} on ${host} (EACCES); use a port above 1023 or set server.port or PORT`, { cause: e, context: { port, host } }));
+      } else {
+        reject(e);
+      }
+    };
+    s.once('error', onError);
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * `rollcall report [--format table|csv|json] [--rule R] [--school S]`: the reconciliation report. The data
  * comes from src/reconcile/report.ts (shared with the admin API and pages); this file only formats it.
- * table = everything for a terminal; csv = the open discrepancies, one per row; json = the whole object.
+ * table = everything for a terminal, opening with each source's data freshness; csv = the open discrepancies, one
+ * per row; json = the whole object (`freshness` included). A ledger that never synced exits 1 in every format.
  */
 import { ValidationError } from '../errors.js';
 import { buildReport, type ReconciliationReport } from '../reconcile/report.js';
@@ -36,10 +37,28 @@ function section(title: string, table: string): string {
   return `${title}\n${table}`;
 }
 
+export const NEVER_SYNCED = 'This ledger has never synced: no source has a successful run yet, so there is nothing to report. Run `rollcall sync` (or start `rollcall serve`) first.';
+
+/** The report opens with how old its data is: every number after it is only as current as these runs. */
+export function formatFreshness(r: ReconciliationReport): string {
+  if (r.freshness.length === 0) return 'Data freshness: no sources configured';
+  const lines = [renderTable(['source', 'kind', 'last successful sync', 'age'],
+    r.freshness.map((f) => [f.source, f.kind, f.lastSuccessAt ?? 'never', f.age ?? '-']))];
+  for (const f of r.freshness) {
+    if (f.lastFailure) lines.push(`${f.source}: ${f.lastSuccessAt ? 'a later run' : 'the last run'} failed at ${f.lastFailure.at}: ${f.lastFailure.error ?? 'no error recorded'}`);
+  }
+  return section('Data freshness', lines.join('\n'));
+}
+
 export function formatReportTable(r: ReconciliationReport): string {
   const out: string[] = [`Reconciliation report: ${r.district}, as of ${r.asOf} (generated ${r.generatedAt})`];
   const filters = [r.filters.rule && `rule ${r.filters.rule}`, r.filters.school && `school ${r.filters.school.name}`].filter(Boolean);
   if (filters.length) out.push(`Filtered to ${filters.join(', ')}`);
+  out.push(`\n${formatFreshness(r)}`);
+  if (!r.everSynced) {
+    out.push(`\n${NEVER_SYNCED}`);
+    return out.join('\n');
+  }
 
   const t = r.totals;
   out.push(section(`\nOpen discrepancies: ${t.open}${t.suppressed ? ` (${t.suppressed} more suppressed)` : ''}`,
@@ -112,5 +131,10 @@ export async function reportCommand(ctx: CommandContext, values: Record<string, 
     school: values.school as string | undefined,
   }));
   ctx.io.out(formatReport(report, format as ReportFormat));
+  // Every format exits 1 on a ledger that never synced: an empty report must not pass for a clean one in a script.
+  if (!report.everSynced) {
+    if (format !== 'table') ctx.io.err(NEVER_SYNCED);
+    return EXIT.failure;
+  }
   return EXIT.ok;
 }

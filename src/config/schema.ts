@@ -54,8 +54,15 @@ export const configSchema = z.strictObject({
       /** Embedded PGlite directory, used when no url is set. */
       dataDir: z.string().default('./data'),
       poolSize: z.number().int().min(1).max(100).default(10),
+      /**
+       * A statement waiting for a lock another session holds (a long sync, a manual `psql` transaction) fails after
+       * this many ms instead of hanging the run. 0 waits forever.
+       */
+      lockTimeoutMs: z.number().int().min(0).default(10_000),
+      /** Any one statement running longer than this many ms is cancelled (0 = no limit). Default 15 minutes. */
+      statementTimeoutMs: z.number().int().min(0).default(900_000),
     })
-    .default({ dataDir: './data', poolSize: 10 }),
+    .default({ dataDir: './data', poolSize: 10, lockTimeoutMs: 10_000, statementTimeoutMs: 900_000 }),
   district: z.strictObject({
     name: z.string().min(1),
     timezone: z.string().refine(isTimeZone, 'expected an IANA time zone such as America/Chicago').default('UTC'),

@@ -3,7 +3,7 @@
  * directory. Callers use drizzle (`orm`) for typed queries and `rows()` for set-based SQL; both engines take
  * the same SQL, which is why the ledger writer stages with `unnest` rather than COPY.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
+import { connectError } from './connect-error.js';
 import * as schema from './schema.js';
 import { guardTransactions } from './transaction-guard.js';
 
@@ -44,17 +45,47 @@ export interface OpenOptions {
   poolSize?: number;
   /** Set when the process should own the data dir exclusively (serve, sync); tests use memory. */
   lock?: boolean;
+  /** Give up waiting for a lock held by another session after this long (ms; 0 waits forever). */
+  lockTimeoutMs?: number;
+  /** Cancel any one statement that runs longer than this (ms; 0 = no limit). */
+  statementTimeoutMs?: number;
+  /** How long a first connection to the server may take, in seconds (postgres.js connect_timeout). */
+  connectTimeoutS?: number;
+}
+
+/** Defaults match config/schema.ts; they apply to callers (tests, tools) that open without a config. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 900_000;
+
+/** The open options a loaded config asks for. */
+export function databaseOptions(db: {
+  url?: string; dataDir: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number;
+}): OpenOptions {
+  return { url: db.url, dataDir: db.dataDir, poolSize: db.poolSize, lock: true, lockTimeoutMs: db.lockTimeoutMs, statementTimeoutMs: db.statementTimeoutMs };
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const lockTimeout = ms(opts.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS);
+  const statementTimeout = ms(opts.statementTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS);
   if (opts.url) {
     const client = postgres(opts.url, {
       max: opts.poolSize ?? 10,
       onnotice: () => {},
+      connect_timeout: opts.connectTimeoutS ?? 10,
       // Bigints come back as JS numbers: ids stay far below 2^53.
       types: { bigint: postgres.BigInt },
-      connection: { application_name: 'rollcall' },
+      // Startup parameters, so every pooled connection has them: a run blocked behind another session's lock
+      // fails after lock_timeout (55P03) instead of hanging the scheduler, and no statement runs unbounded.
+      connection: { application_name: 'rollcall', lock_timeout: lockTimeout, statement_timeout: statementTimeout },
     });
+    // postgres.js connects lazily; touch the server now so a wrong URL fails here, in one readable line, rather
+    // than as a driver stack trace from whichever query happens to come first.
+    try {
+      await client`select 1`;
+    } catch (e) {
+      await client.end({ timeout: 1 }).catch(() => {});
+      throw connectError(e, opts.url);
+    }
     // A transaction whose connection dies must not write to it again: postgres.js would crash the process.
     const orm = drizzlePostgres(guardTransactions(client), { schema }) as unknown as Orm;
     return { kind: 'postgres', orm, url: opts.url, close: once(() => client.end({ timeout: 5 })) };
@@ -62,18 +93,31 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const dir = opts.dataDir && opts.dataDir !== 'memory://' ? path.resolve(opts.dataDir) : undefined;
   let release = () => {};
   if (dir) {
-    mkdirSync(dir, { recursive: true });
+    // The store holds student records (FERPA): only the service account may read it. PGlite's filesystem layer
+    // creates files 0666 and directories 0777 less the umask, and the usual umask 022 leaves them world-readable
+    // (some world-writable), so the process umask is narrowed before PGlite writes anything. It stays narrowed:
+    // rollcall writes nothing else that anyone but its own user should read.
+    process.umask(0o077);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A directory made by an older build (or by hand) is tightened too.
+    tightenTree(dir);
     if (opts.lock !== false) release = lockDataDir(dir);
   }
   try {
     const pg = dir ? new PGlite(dir) : new PGlite();
     await pg.waitReady;
+    // initdb lays the cluster down with explicit modes (0666) that ignore the umask, and a reopen rewrites a
+    // couple of files the same way; files PGlite creates later do follow the umask.
+    if (dir) tightenTree(dir);
+    // PGlite is one session, so lock waits cannot happen in it today; the same limits keep both engines alike.
+    await pg.exec(`set lock_timeout = ${lockTimeout}; set statement_timeout = ${statementTimeout}`);
     const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
     return {
       kind: 'pglite',
       orm,
       close: once(async () => {
         await pg.close();
+        if (dir) tightenTree(dir);
         release();
       }),
     };
@@ -81,6 +125,27 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     release();
     throw new AppError('database_open_failed', `cannot open the embedded database in ${dir ?? 'memory'}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function ms(v: number | undefined, fallback: number): number {
+  const n = v ?? fallback;
+  if (!Number.isInteger(n) || n < 0) throw new AppError('config_invalid', `database timeouts must be whole milliseconds >= 0, not ${n}`);
+  return n;
+}
+
+/** chmod 0700 on directories and 0600 on files under (and including) `dir`; symlinks are left alone. */
+export function tightenTree(dir: string): void {
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      if ((st.mode & 0o777) !== 0o700) chmodSync(p, 0o700);
+      for (const name of readdirSync(p)) walk(path.join(p, name));
+    } else if ((st.mode & 0o777) !== 0o600) {
+      chmodSync(p, 0o600);
+    }
+  };
+  walk(dir);
 }
 
 /** Closing twice (a test's teardown after a shutdown, say) is harmless. */

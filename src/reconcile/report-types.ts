@@ -37,12 +37,30 @@ export interface ReportRow {
   details: Record<string, unknown>;
 }
 
+/** How current one configured source's data is: the report is only as good as the last sync. */
+export interface SourceFreshness {
+  source: string;
+  kind: string;
+  /** When its last successful (succeeded or approved) run finished; null if it never had one. */
+  lastSuccessAt: string | null;
+  /** Seconds from lastSuccessAt to generatedAt; null if never. */
+  ageSeconds: number | null;
+  /** The same for people: "3 h ago", "12 days ago". */
+  age: string | null;
+  /** The latest failed run, only when it is more recent than the last success (a failure since then). */
+  lastFailure: { at: string; error: string | null } | null;
+}
+
 export interface ReconciliationReport {
   district: string;
   generatedAt: string;
   /** The date rules and this report judge time against. */
   asOf: string;
   filters: { rule: string | null; school: ReportSchool | null };
+  /** Per configured source, in config order. */
+  freshness: SourceFreshness[];
+  /** False while no source has ever had a successful run: every number below is then empty, not good news. */
+  everSynced: boolean;
   totals: {
     open: number;
     suppressed: number;

@@ -6,9 +6,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
 import { rows, type Database, type Executor } from '../db/client.js';
+import { safeStoredError } from '../db/query-error.js';
 import { ValidationError } from '../errors.js';
 import { resolveAsOf } from './as-of.js';
-import type { CoverageRow, ReconciliationReport, ReportRow, ReportSchool, SeverityCounts } from './report-types.js';
+import type { CoverageRow, ReconciliationReport, ReportRow, ReportSchool, SeverityCounts, SourceFreshness } from './report-types.js';
 import { ruleByCode, rules as allRules } from './rules/index.js';
 import { liveObservation, observationUsers, textArray } from './rules/sql.js';
 import { SEVERITIES, type Severity } from './types.js';
@@ -21,7 +22,8 @@ export interface ReportOptions {
   school?: string;
 }
 
-export type ReportConfig = Pick<Config, 'reconcile' | 'district'>;
+/** `sources` gives the freshness section its list and order; without it, every source the ledger knows is listed. */
+export type ReportConfig = Pick<Config, 'reconcile' | 'district'> & { sources?: readonly { id: string; kind: string }[] };
 
 const SILENT_BUCKETS = [
   { range: '30-60', from: 30, to: 60 },
@@ -52,6 +54,7 @@ export async function buildReport(db: Database, config: ReportConfig, opts: Repo
     const school = opts.school === undefined ? null : await findSchool(tx, opts.school);
     const scope = new Scope(school, opts.rule ?? null);
     // One connection, so one query at a time; the snapshot makes the sections agree with each other.
+    const { freshness, everSynced } = await gatherFreshness(tx, config.sources, now);
     const totals = await gatherTotals(tx, scope);
     const coverage = await gatherCoverage(tx, scope, config.district.oneToOneGrades, asOf.date);
     const devicesPerStudent = await gatherDevicesPerStudent(tx, scope);
@@ -63,6 +66,8 @@ export async function buildReport(db: Database, config: ReportConfig, opts: Repo
       generatedAt: now.toISOString(),
       asOf: asOf.date,
       filters: { rule: opts.rule ?? null, school: school ? { externalId: school.externalId, name: school.name } : null },
+      freshness,
+      everSynced,
       totals,
       coverage: { grades: config.district.oneToOneGrades, ...coverage },
       devicesPerStudent,
@@ -71,6 +76,46 @@ export async function buildReport(db: Database, config: ReportConfig, opts: Repo
       discrepancies,
     };
   });
+}
+
+/** "just now", "42 min ago", "3 h ago" (under two days), "12 days ago". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} days ago`;
+}
+
+async function gatherFreshness(tx: Executor, configured: ReportConfig['sources'], now: Date): Promise<{ freshness: SourceFreshness[]; everSynced: boolean }> {
+  const rs = await rows<{ source_id: string; kind: string | null; last_success: Date | string | null; failed_at: Date | string | null; error: string | null }>(tx, sql`
+    select s.id as source_id, s.kind,
+      (select max(r.finished_at) from sync_runs r where r.source_id = s.id and r.status in ('succeeded', 'approved')) as last_success,
+      f.at as failed_at, f.error
+    from sources s
+    left join lateral (
+      select coalesce(r.finished_at, r.started_at) as at, r.error from sync_runs r
+      where r.source_id = s.id and r.status = 'failed' order by r.id desc limit 1
+    ) f on true`);
+  const [any] = await rows<{ ok: boolean }>(tx, sql`select exists (select 1 from sync_runs where status in ('succeeded', 'approved')) as ok`);
+  const byId = new Map(rs.map((r) => [r.source_id, r]));
+  const list = configured ?? rs.map((r) => ({ id: r.source_id, kind: r.kind ?? '' })).sort((a, b) => a.id.localeCompare(b.id));
+  const freshness = list.map(({ id, kind }): SourceFreshness => {
+    const r = byId.get(id);
+    const success = r?.last_success ? new Date(r.last_success) : null;
+    const failed = r?.failed_at ? new Date(r.failed_at) : null;
+    const ageSeconds = success ? Math.max(0, Math.round((now.getTime() - success.getTime()) / 1000)) : null;
+    return {
+      source: id,
+      kind,
+      lastSuccessAt: success?.toISOString() ?? null,
+      ageSeconds,
+      age: ageSeconds === null ? null : formatAge(ageSeconds),
+      // Stored errors from before runs scrubbed them may hold a failed query's parameters: never show those.
+      lastFailure: failed && (!success || failed > success) ? { at: failed.toISOString(), error: safeStoredError(r?.error ?? null) } : null,
+    };
+  });
+  return { freshness, everSynced: Boolean(any?.ok) };
 }
 
 async function findSchool(tx: Executor, s: string): Promise<ReportSchool & { ids: number[] }> {

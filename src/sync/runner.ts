@@ -74,7 +74,7 @@ export async function ensureSource(db: Database, source: SourceConfig): Promise<
 
 export function assertModeSupported(source: SourceConfig, mode: 'full' | 'delta'): void {
   if (mode === 'delta' && !source.connector.supportsDelta) {
-    throw new AppError('delta_unsupported', `source "${source.id}" (${source.kind}) has no delta reads; use --mode full`, { status: 400 });
+    throw new AppError('delta_unsupported', `source "${source.id}" (${source.kind}) has no delta reads; use --mode full`);
   }
 }
 

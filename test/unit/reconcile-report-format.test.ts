@@ -19,6 +19,11 @@ const report: ReconciliationReport = {
   generatedAt: '2026-11-20T12:00:00.000Z',
   asOf: '2026-11-20',
   filters: { rule: null, school: null },
+  freshness: [
+    { source: 'sis', kind: 'oneroster-csv', lastSuccessAt: '2026-11-20T09:00:00.000Z', ageSeconds: 10800, age: '3 h ago', lastFailure: null },
+    { source: 'gam', kind: 'device-csv', lastSuccessAt: '2026-11-18T05:00:00.000Z', ageSeconds: 198000, age: '2 days ago', lastFailure: { at: '2026-11-20T05:00:02.000Z', error: '[incomplete_read] page 3 failed' } },
+  ],
+  everSynced: true,
   totals: {
     open: 3, suppressed: 1, bySeverity: counts({ medium: 2, high: 1 }),
     byRule: [
@@ -55,6 +60,29 @@ describe('report formats', () => {
     expect(out).toMatch(/^medium\s+PF1\s+A-1\s+Ana Ruiz\s+2001\s+Lincoln Elementary\s+2026-11-02\s+silent 61 days \(threshold 30\)$/m);
     expect(out).toMatch(/^medium\s+PF9\s+-\s+zed@x\.org \(MDM user\)\s+-\s+-\s+2026-11-02/m);
     expect(out).not.toContain('Filtered to');
+  });
+
+  it('opens with data freshness, and a failure since the last success', () => {
+    const lines = formatReportTable(report).split('\n');
+    expect(lines.slice(1, 7)).toEqual([
+      '',
+      'Data freshness',
+      'source  kind           last successful sync      age',
+      'sis     oneroster-csv  2026-11-20T09:00:00.000Z  3 h ago',
+      'gam     device-csv     2026-11-18T05:00:00.000Z  2 days ago',
+      'gam: a later run failed at 2026-11-20T05:00:02.000Z: [incomplete_read] page 3 failed',
+    ]);
+  });
+
+  it('says plainly when the ledger never synced, and stops there', () => {
+    const never = formatReportTable({
+      ...report, everSynced: false,
+      freshness: [{ source: 'sis', kind: 'oneroster-csv', lastSuccessAt: null, ageSeconds: null, age: null, lastFailure: { at: '2026-11-20T05:00:00.000Z', error: '[source_format] no manifest.csv' } }],
+    });
+    expect(never).toMatch(/^sis\s+oneroster-csv\s+never\s+-$/m);
+    expect(never).toContain('sis: the last run failed at 2026-11-20T05:00:00.000Z: [source_format] no manifest.csv');
+    expect(never).toContain('This ledger has never synced: no source has a successful run yet');
+    expect(never).not.toContain('Open discrepancies');
   });
 
   it('names the filters and says when nothing is open', () => {
