@@ -21,7 +21,7 @@ export function wentLive(spec: StreamSpec): SQL {
     and up.deactivated_at is null and (up.nj -> '${col}') = '${spec.state.liveJson}'::jsonb)`);
 }
 
-export function recordHistory(entity: string, runId: number | null, actor: string, dead: SQL = sql`false`): SQL {
+export function recordHistory(entity: string, runId: number | null, actor: string, dead: SQL = sql`false`, holders: SQL = sql`false`): SQL {
   return sql`
     ev as (
       insert into events (run_id, actor, entity, entity_id, action, diff)
@@ -43,14 +43,16 @@ export function recordHistory(entity: string, runId: number | null, actor: strin
       returning action
     )
     select action, count(*)::int as n,
-      (select count(*)::int from up join old on old.id = up.id where ${dead}) as d
+      (select count(*)::int from up join old on old.id = up.id where ${dead}) as d,
+      (select count(*)::int from up left join old on old.id = up.id where ${holders}) as h
     from ev group by action`;
 }
 
 /** Runs an upsert ending in `recordHistory` and returns how many rows each action touched, and how many went dead. */
-export async function countByAction(tx: Executor, query: SQL): Promise<Record<'create' | 'update' | 'reactivate' | 'deactivate' | 'dead', number>> {
-  const rs = await rows<{ action: string; n: number; d: number }>(tx, query);
+export async function countByAction(tx: Executor, query: SQL): Promise<Record<'create' | 'update' | 'reactivate' | 'deactivate' | 'dead' | 'holders', number>> {
+  const rs = await rows<{ action: string; n: number; d: number; h?: number }>(tx, query);
   const by = Object.fromEntries(rs.map((r) => [r.action, Number(r.n)]));
   const dead = Number(rs[0]?.d ?? 0);
-  return { create: by.create ?? 0, update: by.update ?? 0, reactivate: by.reactivate ?? 0, deactivate: by.deactivate ?? 0, dead };
+  const holders = Number(rs[0]?.h ?? 0);
+  return { create: by.create ?? 0, update: by.update ?? 0, reactivate: by.reactivate ?? 0, deactivate: by.deactivate ?? 0, dead, holders };
 }

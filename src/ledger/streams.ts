@@ -31,6 +31,11 @@ export interface StreamSpec<S extends Stream = Stream> {
   state: { column: 'status' | 'active'; live: SQL; dead: SQL; liveJson: string; deadJson: string; fromRecord?: SQL };
   /** Staged columns that stand for a canonical field whose name is not the column's camelCase (e.g. userIds). */
   fieldColumns?: Record<string, string[]>;
+  /**
+   * Columns whose change can move a device's holder (DESIGN §5 matching): when a run changes none of them, and
+   * creates, deactivates or reactivates nothing, the assignments are as last computed and are not recomputed.
+   */
+  holderColumns?: string[];
   /** Outbox events for rows of this stream that go inactive / live again (people only). */
   outbox?: { dead: 'person.deactivated'; live: 'person.reactivated' };
 }
@@ -82,6 +87,7 @@ export const peopleSpec: StreamSpec<'people'> = {
   // A disabled account (enabledUser=false) is inactive though present; absent or deleted is inactive too.
   state: { ...statusState, fromRecord: sql`s.rec_status` },
   fieldColumns: { userIds: ['user_ids', 'user_id_keys'], primaryOrgExternalId: ['school_external_id'], status: ['rec_status'], preferredName: ['preferred_name'] },
+  holderColumns: ['email', 'username', 'user_id_keys', 'status'],
   outbox: { dead: 'person.deactivated', live: 'person.reactivated' },
 };
 
@@ -123,6 +129,8 @@ export const observationsSpec: StreamSpec<'devices'> = {
   ],
   derived: () => ({ device_id: sql`(select d.id from devices d where d.serial = s.serial)` }),
   state: { column: 'active', live: sql`true`, dead: sql`false`, liveJson: 'true', deadJson: 'false' },
+  // last_sync_at picks the holder when two MDMs report one device; device_id moves an observation to a device.
+  holderColumns: ['status', 'user_email', 'recent_users', 'last_sync_at', 'device_id', 'active'],
 };
 
 /** Staged but not copied: the device-level attributes, upserted into `devices` by serial first. */

@@ -21,6 +21,16 @@ export interface UpsertCounts {
   deleted: number;
   /** Rows that were live and are not any more: explicit deletes and disabled accounts (enabledUser=false). */
   wentDead: number;
+  /** Rows written in a way that can change who holds a device (see StreamSpec.holderColumns). */
+  holderRelevant: number;
+}
+
+/** Over `up` joined to `old`: a row whose change can move a device's holder. */
+function holderChange(spec: StreamSpec): SQL {
+  const cols = spec.holderColumns ?? [];
+  if (cols.length === 0) return sql`false`;
+  const moved = cols.map((c) => `(old.oj -> '${c}') is distinct from (up.nj -> '${c}')`).join(' or ');
+  return sql.raw(`(old.id is null or old.deactivated_at is distinct from up.deactivated_at or ${moved})`);
 }
 
 const q = (name: string) => `"${name}"`;
@@ -68,16 +78,17 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
     ob_live as (${outboxInsert(ob.live, personPayload(null), sql`up join old on old.id = up.id where ${wentLive(spec)}`)}),` : sql``;
 
   const by = await countByAction(tx, sql`
-    with latest as (
-      -- The file's last row for an id wins; a readable row beats a kept (unreadable) one for the same id.
-      select distinct on (external_id) * from ${sql.raw(spec.stage)} order by external_id, kept asc, seq desc
-    ),
-    -- Only rows that are new or changed go on to the upsert: unchanged ones are not even locked.
+    with
+    -- Only rows that are new or changed go on to the upsert: unchanged ones are not even locked. The file's last
+    -- row for an id wins, and a readable row beats a kept (unreadable) one: a row with a later readable twin is
+    -- skipped. Filtering before anything else keeps a 1%-changed re-sync from joining every staged row (measured
+    -- at 100k people: a DISTINCT ON over the whole stage, then the join, took 2.1 s of a 1,060-row upsert).
     s as (
       select latest.external_id, latest.deleted, latest.content_hash, ${sql.raw(stagedExprs.join(', '))}
-      from latest
+      from ${sql.raw(spec.stage)} latest
       left join ${sql.raw(spec.table)} t on t.source_id = ${sourceId} and t.external_id = latest.external_id
       where not latest.unchanged and not latest.kept
+        and not exists (select 1 from ${sql.raw(spec.stage)} l2 where l2.external_id = latest.external_id and l2.seq > latest.seq and not l2.kept)
         and (t.id is null or t.content_hash is distinct from latest.content_hash
              or (t.deactivated_at is not null and not latest.deleted))
     ),
@@ -97,8 +108,8 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
       returning t.id, t.external_id, (t.xmax = 0) as inserted, t.deactivated_at, ${sql.raw(jsonOf('t', diffCols))} as nj
     ),
     ${outboxCtes}
-    ${recordHistory(spec.entity, runId, actor, wentDead(spec))}`);
-  return { created: by.create, updated: by.update, reactivated: by.reactivate, deleted: by.deactivate, wentDead: by.dead };
+    ${recordHistory(spec.entity, runId, actor, wentDead(spec), holderChange(spec))}`);
+  return { created: by.create, updated: by.update, reactivated: by.reactivate, deleted: by.deactivate, wentDead: by.dead, holderRelevant: by.holders };
 }
 
 /** Distinct ids staged for a stream, how many rows repeated an id already seen, and how many ids were kept unread. */
