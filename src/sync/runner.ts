@@ -139,7 +139,11 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
       if (opts.approve) {
         await tx.execute(sql`update sync_runs set status = 'approved', stats = stats || ${JSON.stringify({ approvedByRun: runId })}::jsonb where id = ${opts.approve.runId}`);
       }
-      await enqueue(tx, 'sync.completed', { runId, sourceId: source.id, mode, status: 'succeeded', stats, ...(opts.approve ? { approves: opts.approve.runId } : {}) });
+      // Announced only when the ledger changed: an unchanged nightly re-sync writes nothing at all, outbox included
+      // (its freshness is in /metrics and the report).
+      if (changedLedger(res) || opts.approve) {
+        await enqueue(tx, 'sync.completed', { runId, sourceId: source.id, mode, status: 'succeeded', stats, ...(opts.approve ? { approves: opts.approve.runId } : {}) });
+      }
       return { res };
     });
     if ('skipped' in out) {
@@ -162,6 +166,12 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
     runId = await recordFailure(db, log, source.id, mode, runId, code, message);
     return { ...base, runId, status: 'failed', error: message, errorCode: code, durationMs: Date.now() - started };
   }
+}
+
+function changedLedger(r: WriteResult): boolean {
+  const streams = Object.values(r.streams).reduce((n, st) => n + st.created + st.updated + st.deactivated + st.reactivated, 0);
+  const d = r.devices;
+  return streams + d.created + d.updated + d.reactivated + d.deactivated + r.assignments.started + r.assignments.ended > 0;
 }
 
 /**
