@@ -34,7 +34,7 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     throw e;
   }
   const metrics = createMetrics(db);
-  const app = createApp({ config, db, log, metrics, version });
+  const app = createApp({ config, db, log, metrics, version, migrated: true });
   let server: ServerType;
   try {
     server = await listen(app.fetch, config.server.port, config.server.host);

@@ -19,6 +19,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   version: string;
+  /** This process applied the migrations at start (serve): known ready without asking a busy embedded database. */
+  migrated?: boolean;
 }
 
 export type AppEnv = { Variables: { requestId: string } };

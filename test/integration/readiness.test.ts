@@ -34,6 +34,29 @@ describe.each(engines)('readiness on %s', (engine) => {
   });
 });
 
+describe('readiness of the embedded database while a sync holds it', () => {
+  it('is ready (busy) once known ready, and not ready when it never was', async () => {
+    const t = await freshDatabase('pglite');
+    try {
+      const mk = (migrated: boolean) => createApp({
+        config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
+        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', migrated,
+      });
+      let release!: () => void;
+      const held = t.db.orm.transaction(() => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 50));
+      const busy = await mk(true).request('/readyz');
+      expect(busy.status).toBe(200);
+      expect(await busy.json()).toMatchObject({ status: 'ready', database: 'busy' });
+      expect((await mk(false).request('/readyz')).status).toBe(503);
+      release();
+      await held;
+    } finally {
+      await t.drop();
+    }
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('lists only routes that answer', async () => {
     const { openapiDocument } = await import('../../src/api/openapi.js');
