@@ -5,6 +5,8 @@ import { setupServer } from 'msw/node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../src/http/client.js';
+import { configWith, count, sync } from '../../test/helpers/ledger.js';
+import { freshDatabase, type TestDb } from '../../test/helpers/db.js';
 import type { Batch, Ctx, DeviceRecord } from '../types.js';
 import { SELECT_FIELDS } from './api-types.js';
 import { intune, type IntuneConfig } from './index.js';
@@ -303,4 +305,38 @@ describe('intune connector', () => {
     expect(new URL(seen.find((s) => s.url.startsWith(LIST))!.url).searchParams.get('$filter')).toBe("operatingSystem eq 'Windows'");
     expect(seen.some((s) => s.url.startsWith(OVERVIEW))).toBe(false);
   });
+});
+
+describe('intune through the real ledger (pglite + runSync)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await freshDatabase('pglite');
+  }, 60_000);
+  afterAll(async () => t?.drop());
+
+  it('a list that ends early fails the run and deactivates nothing; a placeholder serial keeps its row', async () => {
+    // Through the real config loader too: the registry entry and the `*File`-free keys.
+    const config = configWith(`  - id: intune\n    kind: intune\n    tenantId: ${TENANT}\n    clientId: ${CLIENT}\n    clientSecret: ${SECRET}\n    deletionThreshold: { percent: 50, absolute: 10 }\n`);
+    const active = () => count(t.db, 'device_observations', "source_id = 'intune' and active");
+
+    server.use(...pagesHandler([[device(1), device(2)], [device(3), device(4)]]));
+    const first = await sync(t.db, config, 'intune');
+    expect(first.status).toBe('succeeded');
+    expect(await active()).toBe(4);
+
+    // Page 2 never comes: 2 listed, 4 enrolled.
+    server.use(...pagesHandler([[device(1), device(2)]], { count: 4 }));
+    const short = await sync(t.db, config, 'intune');
+    expect(short).toMatchObject({ status: 'failed', errorCode: 'incomplete_read' });
+    expect(await active()).toBe(4);
+
+    // dev-4 now reports serial '0': kept (present, unchanged), not deactivated; dev-3 really left Intune.
+    server.use(...pagesHandler([[device(1), device(2)], [device(4, { serialNumber: '0' })]]));
+    const third = await sync(t.db, config, 'intune');
+    expect(third.status).toBe('succeeded');
+    expect(await active()).toBe(3);
+    expect(await count(t.db, 'device_observations', "source_id = 'intune' and active and external_id = 'dev-4'")).toBe(1);
+    expect(await count(t.db, 'device_observations', "source_id = 'intune' and not active and external_id = 'dev-3'")).toBe(1);
+    expect(await count(t.db, 'quarantine', "source_id = 'intune' and external_id = 'dev-4' and field = 'serial'")).toBe(1);
+  }, 60_000);
 });
