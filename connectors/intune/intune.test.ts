@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpClient } from '../../src/http/client.js';
 import { configWith, count, sync } from '../../test/helpers/ledger.js';
 import { freshDatabase, type TestDb } from '../../test/helpers/db.js';
@@ -207,6 +207,19 @@ describe('intune connector', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   });
 
+  it('a throttle that never lifts fails after the shared helper\'s attempts, not attempts x the SDK\'s retries', async () => {
+    let hits = 0;
+    server.use(...pagesHandler([[device(1)]], {
+      onPage: () => {
+        hits++;
+        return HttpResponse.json({ error: { code: 'TooManyRequests', message: 'Too many requests' } }, { status: 429, headers: { 'Retry-After': '0' } });
+      },
+    }));
+    const { ctx } = makeCtx();
+    await expect(readAll(ctx)).rejects.toMatchObject({ code: 'http_attempts_exhausted' });
+    expect(hits).toBe(5); // src/http/client.ts maxAttempts; a stacked RetryHandler would make it 5 x 4
+  });
+
   it('fails a list that ends early against enrolledDeviceCount, yielding nothing', async () => {
     server.use(...pagesHandler([[device(1), device(2)], [device(3)]], { count: 5 }));
     const { ctx } = makeCtx();
@@ -230,6 +243,25 @@ describe('intune connector', () => {
     const list = seen.filter((s) => s.url.startsWith(LIST)).map((s) => s.auth);
     // page 1, page 2, page 3 refused (401), page 3 again with the refreshed token
     expect(list).toEqual(['Bearer tok-1', 'Bearer tok-1', 'Bearer tok-1', 'Bearer tok-2']);
+  });
+
+  it('renews a token that is about to expire before the next page (no 401 needed)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      server.use(...pagesHandler([[device(1)], [device(2)]], {
+        onPage: (i) => {
+          if (i === 0) vi.setSystemTime(Date.now() + 3_500_000); // page 1 took most of the token's hour
+          return null;
+        },
+      }));
+      const { ctx } = makeCtx();
+      const bs = await readAll(ctx);
+      expect(records(bs).map((r) => r.externalId)).toEqual(['dev-1', 'dev-2']);
+      expect(tokens.issued).toEqual(['tok-1', 'tok-2']);
+      expect(seen.filter((s) => s.url.startsWith(LIST)).map((s) => s.auth)).toEqual(['Bearer tok-1', 'Bearer tok-2']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('quarantines placeholder serials as kept, rejects an item without id, keeps the latest re-enrolment', async () => {
