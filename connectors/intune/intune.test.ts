@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -21,7 +24,7 @@ const OVERVIEW = `${GRAPH}/deviceManagement/managedDeviceOverview`;
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/managed-devices.json', import.meta.url), 'utf8')) as { value: Record<string, unknown>[] };
 
 /** Token endpoint state: tokens issued, tokens the Graph handlers refuse (revoked). */
-const tokens = { issued: [] as string[], revoked: new Set<string>(), badSecret: false };
+const tokens = { issued: [] as string[], revoked: new Set<string>(), badSecret: false, assertions: [] as string[] };
 const seen: { url: string; auth: string | null }[] = [];
 
 function authorized(request: Request): Response | null {
@@ -37,7 +40,9 @@ function authorized(request: Request): Response | null {
 const server = setupServer(
   http.post(TOKEN_URL, async ({ request }) => {
     const form = new URLSearchParams(await request.text());
-    if (tokens.badSecret || form.get('client_secret') !== SECRET) {
+    const assertion = form.get('client_assertion');
+    if (assertion) tokens.assertions.push(assertion);
+    if (tokens.badSecret || (form.get('client_secret') !== SECRET && !assertion)) {
       return HttpResponse.json({
         error: 'invalid_client',
         error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${CLIENT}'. Trace ID: 0b6a Correlation ID: 77c1 Timestamp: 2026-11-24 10:00:00Z`,
@@ -64,6 +69,7 @@ afterEach(() => {
   tokens.issued = [];
   tokens.revoked.clear();
   tokens.badSecret = false;
+  tokens.assertions = [];
   seen.length = 0;
 });
 afterAll(() => server.close());
@@ -309,6 +315,23 @@ describe('intune connector', () => {
     expect(forbidden.message).toMatch(/answered 403 Forbidden: permission missing.*DeviceManagementManagedDevices\.Read\.All/);
   });
 
+  it('authenticates with a certificate (client assertion signed by the PEM key)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intune-cert-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=rollcall-test'], { stdio: 'ignore' });
+      const pem = join(dir, 'intune.pem');
+      writeFileSync(pem, readFileSync(join(dir, 'key.pem'), 'utf8') + readFileSync(join(dir, 'cert.pem'), 'utf8'));
+      server.use(...pagesHandler([[device(1)]]));
+      const { ctx } = makeCtx({ clientSecret: undefined, certificatePath: pem });
+      expect(records(await readAll(ctx)).map((r) => r.externalId)).toEqual(['dev-1']);
+      expect(tokens.assertions).toHaveLength(1);
+      const claims = JSON.parse(Buffer.from(tokens.assertions[0]!.split('.')[1]!, 'base64url').toString()) as { iss: string };
+      expect(claims.iss).toBe(CLIENT);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('logs no secret, token or address at debug level', async () => {
     let throttled = false;
     server.use(...pagesHandler([[device(1)], fixture.value], {
@@ -370,5 +393,24 @@ describe('intune through the real ledger (pglite + runSync)', () => {
     expect(await count(t.db, 'device_observations', "source_id = 'intune' and active and external_id = 'dev-4'")).toBe(1);
     expect(await count(t.db, 'device_observations', "source_id = 'intune' and not active and external_id = 'dev-3'")).toBe(1);
     expect(await count(t.db, 'quarantine', "source_id = 'intune' and external_id = 'dev-4' and field = 'serial'")).toBe(1);
+  }, 60_000);
+
+  it('the same serial from Intune and from a Google export is one device with two observations', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intune-gam-'));
+    try {
+      const csv = join(dir, 'cros.csv');
+      writeFileSync(csv, 'deviceId,serialNumber,status,model\ncros-1,ser77777 ,ACTIVE,Lenovo 300e Chromebook\n');
+      const config = configWith([
+        `  - id: gam\n    kind: device-csv\n    format: gam\n    path: ${csv}\n`,
+        `  - id: intune-b\n    kind: intune\n    tenantId: ${TENANT}\n    clientId: ${CLIENT}\n    clientSecret: ${SECRET}\n`,
+      ].join(''));
+      server.use(...pagesHandler([[device(77777, { id: 'ik-1', operatingSystem: 'Chrome OS', serialNumber: 'SER77777' })]]));
+      expect((await sync(t.db, config, 'gam')).status).toBe('succeeded');
+      expect((await sync(t.db, config, 'intune-b')).status).toBe('succeeded');
+      expect(await count(t.db, 'devices', "serial = 'SER77777'")).toBe(1);
+      expect(await count(t.db, 'device_observations', "device_id = (select id from devices where serial = 'SER77777') and active")).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
