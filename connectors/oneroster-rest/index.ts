@@ -10,7 +10,7 @@ import { AppError, errorMessage } from '../shared/errors.js';
 import type { MapResult } from '../shared/map-result.js';
 import {
   personRoleSchema,
-  type Batch, type CheckResult, type Ctx, type HttpNeeds, type HttpNeedsDeps, type ReadOptions, type RecordByStream,
+  type Batch, type CheckResult, type Ctx, type HttpAuth, type HttpNeeds, type HttpNeedsDeps, type ReadOptions, type RecordByStream,
   type SourceConnector, type Stream,
 } from '../types.js';
 import { COLLECTIONS, type Collection } from './api-types.js';
@@ -73,15 +73,28 @@ export const configSchema = z.strictObject({
 });
 export type OneRosterRestConfig = z.infer<typeof configSchema>;
 
-/** Auth hooks by config object, so read/check reach the signer the `http` needs built (OAuth1 signs per URL). */
+/** Auth by config object, so read/check reach the signer or token cache that `http` built. */
 const signers = new WeakMap<OneRosterRestConfig, ReturnType<typeof oauth1Signer>>();
+const tokens = new WeakMap<OneRosterRestConfig, HttpAuth>();
 
 function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
   const needs: HttpNeeds = { baseUrl: config.baseUrl, concurrency: config.maxConcurrency };
-  if (config.auth.type === 'oauth2') return { ...needs, auth: oauth2Auth(config.auth, deps, config.allowInsecure) };
+  if (config.auth.type === 'oauth2') {
+    const auth = oauth2Auth(config.auth, deps, config.allowInsecure);
+    tokens.set(config, auth);
+    return { ...needs, auth };
+  }
   // OAuth 1.0a signs method + URL + query, which HttpAuth.headers() cannot see: read() signs each request.
   signers.set(config, oauth1Signer(config.auth));
   return needs;
+}
+
+/**
+ * Gets the first token before any API request. Inside the shared helper a failing auth hook counts as a network
+ * error and is retried with backoff; a wrong secret or token URL must fail at once, with its own message.
+ */
+async function firstToken(ctx: Ctx<OneRosterRestConfig>): Promise<void> {
+  await tokens.get(ctx.config)?.headers(ctx.signal);
 }
 
 function transport(ctx: Ctx<OneRosterRestConfig>): Transport {
@@ -128,6 +141,7 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
     throw new AppError('sync_failed', `oneroster-rest: full reads are allowed only ${config.allowedHours} (${config.timeZone}); not started`);
   }
   const t = transport(ctx);
+  await firstToken(ctx);
   log.info({ version: config.version, mode, pageSize: config.pageSize }, 'reading OneRoster REST');
 
   async function* stream<S extends Stream>(s: S, c: Collection, map: (item: unknown, location: string) => MapResult<RecordByStream[S]>): AsyncGenerator<Batch> {
@@ -161,6 +175,7 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
 /** "authenticated, N users visible" (X-Total-Count of /users?limit=1), or the exact failure. */
 async function check(ctx: Ctx<OneRosterRestConfig>): Promise<CheckResult> {
   try {
+    await firstToken(ctx);
     const res = await getJson(transport(ctx), COLLECTIONS.users.path, { limit: 1, offset: 0 });
     const header = res.headers.get('x-total-count');
     const n = header !== null && /^\d+$/.test(header.trim()) ? Number(header) : undefined;
