@@ -14,7 +14,7 @@ import {
   type SourceConnector, type Stream,
 } from '../types.js';
 import { COLLECTIONS, type Collection } from './api-types.js';
-import { getJson, oauth1Signer, oauth2Auth, pages, type Transport } from './client.js';
+import { getJson, oauth1Auth, oauth1Signer, oauth2Auth, pages, type OAuth1Auth, type Transport } from './client.js';
 import { mapEnrollment, mapOrg, mapPerson } from './mapper.js';
 
 const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
@@ -74,7 +74,7 @@ export const configSchema = z.strictObject({
 export type OneRosterRestConfig = z.infer<typeof configSchema>;
 
 /** Auth by config object, so read/check reach the signer or token cache that `http` built. */
-const signers = new WeakMap<OneRosterRestConfig, ReturnType<typeof oauth1Signer>>();
+const signers = new WeakMap<OneRosterRestConfig, OAuth1Auth>();
 const tokens = new WeakMap<OneRosterRestConfig, HttpAuth>();
 
 function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
@@ -84,9 +84,10 @@ function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
     tokens.set(config, auth);
     return { ...needs, auth };
   }
-  // OAuth 1.0a signs method + URL + query, which HttpAuth.headers() cannot see: read() signs each request.
-  signers.set(config, oauth1Signer(config.auth));
-  return needs;
+  // OAuth 1.0a signs method + URL + query; getJson binds each request's URL to its signal (client.ts).
+  const o1 = oauth1Auth(oauth1Signer(config.auth));
+  signers.set(config, o1);
+  return { ...needs, auth: o1.auth };
 }
 
 /**
@@ -99,8 +100,9 @@ async function firstToken(ctx: Ctx<OneRosterRestConfig>): Promise<void> {
 
 function transport(ctx: Ctx<OneRosterRestConfig>): Transport {
   const c = ctx.config;
-  const signer = c.auth.type === 'oauth1' ? signers.get(c) ?? oauth1Signer(c.auth) : undefined;
-  return { http: ctx.http, baseUrl: c.baseUrl, signal: ctx.signal, ...(signer ? { signer } : {}) };
+  const oauth1 = c.auth.type === 'oauth1' ? signers.get(c) : undefined;
+  if (c.auth.type === 'oauth1' && !oauth1) throw new AppError('internal', 'oneroster-rest: ctx.http was not built from this connector\'s http needs');
+  return { http: ctx.http, baseUrl: c.baseUrl, signal: ctx.signal, ...(oauth1 ? { oauth1 } : {}) };
 }
 
 /** Whether `now` falls inside "HH:MM-HH:MM" in `timeZone` (the window may wrap midnight). */

@@ -272,6 +272,21 @@ describe('oneroster-rest: OAuth 1.0a', () => {
     expect(s.tokenRequests).toBe(0);
   });
 
+  it('every attempt is signed afresh: a 500 then OK passes a server that refuses replayed nonces', async () => {
+    const creds = { key: 'ck-1', secret: 'cs' };
+    const nonces = new Set<string>();
+    const s = sis({ users: users(3), oauth1: creds, usersFaults: { 1: () => HttpResponse.json(imsx('internal_server_error'), { status: 500 }) } });
+    server.use(http.all(`${BASE}/*`, ({ request }) => {
+      const nonce = /oauth_nonce="([^"]+)"/.exec(request.headers.get('authorization') ?? '')?.[1] ?? '';
+      if (nonces.has(nonce)) return HttpResponse.json(imsx('unauthorisedrequest'), { status: 401 });
+      nonces.add(nonce);
+      return undefined;
+    }));
+    const settings = configSchema.parse({ version: '1.1', baseUrl: BASE, auth: { type: 'oauth1', consumerKey: 'ck-1', consumerSecret: 'cs' } });
+    expect(peopleOf(await readAll(settings))).toHaveLength(3);
+    expect(s.usersRequests).toHaveLength(2);
+  });
+
   it('a wrong consumer secret fails with the 401 and the imsx codeMinor', async () => {
     sis({ users: [], oauth1: { key: 'ck-1', secret: 'right' } });
     const settings = configSchema.parse({ version: '1.1', baseUrl: BASE, auth: { type: 'oauth1', consumerKey: 'ck-1', consumerSecret: 'wrong-secret-value' } });
