@@ -149,7 +149,7 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
   async function* stream<S extends Stream>(s: S, c: Collection, map: (item: unknown, location: string) => MapResult<RecordByStream[S]>): AsyncGenerator<Batch> {
     const b = new Batcher(s, { size: config.batchSize, processingMode: mode });
     let pagesRead = 0;
-    for await (const page of pages(t, c, { pageSize: config.pageSize, filter })) {
+    for await (const page of pages(t, c, { pageSize: config.pageSize, filter, concurrency: config.maxConcurrency })) {
       pagesRead++;
       const location = `/${COLLECTIONS[c].path}?offset=${page.offset}`;
       for (const item of page.items) {
