@@ -315,6 +315,12 @@ describe('oneroster-rest: retries and errors', () => {
     expect(s.usersRequests).toHaveLength(2);
   });
 
+  it('a server that stays busy fails the read with imsx codeMinor server_busy in the message', async () => {
+    const busy = () => HttpResponse.json(imsx('server_busy'), { status: 429, headers: { 'Retry-After': '0' } });
+    sis({ users: users(10), usersFaults: { 1: busy, 2: busy, 3: busy, 4: busy, 5: busy } });
+    await expect(readAll(oauth2Settings())).rejects.toThrow(/failed after 5 attempts.*imsx codeMinor: server_busy/);
+  });
+
   it('500 three times, then OK: the read completes', async () => {
     const fail = () => HttpResponse.json(imsx('internal_server_error'), { status: 500 });
     const s = sis({ users: users(10), usersFaults: { 1: fail, 2: fail, 3: fail } });
