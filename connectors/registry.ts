@@ -5,6 +5,7 @@
 import { deviceCsv } from './device-csv/index.js';
 import { intune } from './intune/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
+import { onerosterRest } from './oneroster-rest/index.js';
 import type { SourceConnector, TicketSink } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
@@ -12,6 +13,7 @@ export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [onerosterCsv.kind]: onerosterCsv,
   [deviceCsv.kind]: deviceCsv,
   [intune.kind]: intune,
+  [onerosterRest.kind]: onerosterRest,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,339 @@
+/**
+ * OneRoster REST transport: authentication (OAuth 2.0 client credentials for 1.2, OAuth 1.0a two-legged request
+ * signing for 1.1) and complete limit/offset paging. Nothing here logs a header, a token, a secret or a record.
+ */
+import { createHmac } from 'node:crypto';
+import * as oauth from 'oauth4webapi';
+import OAuth from 'oauth-1.0a';
+import { AppError, IncompleteReadError, SourceFormatError, isAppError } from '../shared/errors.js';
+import type { HttpClient } from '../shared/http.js';
+import type { HttpAuth, HttpNeedsDeps } from '../types.js';
+import { COLLECTIONS, statusInfoSchema, type Collection } from './api-types.js';
+
+export interface OAuth2Settings {
+  type: 'oauth2';
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  clientAuth: 'basic' | 'body';
+}
+export interface OAuth1Settings {
+  type: 'oauth1';
+  consumerKey: string;
+  consumerSecret: string;
+  signatureMethod: 'HMAC-SHA256' | 'HMAC-SHA1';
+}
+
+/** A token is renewed this long before the server says it expires (or at half its life, if shorter). */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * OAuth 2.0 client credentials through oauth4webapi, with a token cache: one token request at a time, renewed
+ * before expiry, and renewed once more when the API answers 401 (the helper calls `refresh`).
+ */
+export function oauth2Auth(s: OAuth2Settings, deps: HttpNeedsDeps, allowInsecure: boolean): HttpAuth & { tokenRequests(): number } {
+  const as: oauth.AuthorizationServer = { issuer: new URL(s.tokenUrl).origin, token_endpoint: s.tokenUrl };
+  const client: oauth.Client = { client_id: s.clientId };
+  const clientAuth = s.clientAuth === 'body' ? oauth.ClientSecretPost(s.clientSecret) : oauth.ClientSecretBasic(s.clientSecret);
+  let cached: { header: string; renewAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+  let requests = 0;
+
+  async function fetchToken(signal: AbortSignal): Promise<string> {
+    requests++;
+    const params: Record<string, string> = s.scope ? { scope: s.scope } : {};
+    const where = tokenWhere(s.tokenUrl);
+    let res: Response;
+    try {
+      res = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, params, {
+        [oauth.customFetch]: deps.fetch, signal, ...(allowInsecure ? { [oauth.allowInsecureRequests]: true } : {}),
+      });
+    } catch (e) {
+      throw new AppError('http_network', `token request to ${where} failed: ${safeCause(e)} (wrong token URL?)`, { retryable: true, context: { url: where } });
+    }
+    let tok: oauth.TokenEndpointResponse;
+    try {
+      tok = await oauth.processClientCredentialsResponse(as, client, res);
+    } catch (e) {
+      throw new AppError('http_status', `token request to ${where} failed: ${describeTokenError(e, res.status)}`, { context: { url: where, status: res.status } });
+    }
+    const lifeMs = (tok.expires_in ?? 3600) * 1000;
+    const margin = Math.min(EXPIRY_MARGIN_MS, lifeMs / 2);
+    cached = { header: `Bearer ${tok.access_token}`, renewAt: deps.now().getTime() + lifeMs - margin };
+    deps.log.debug({ url: where, expiresInS: tok.expires_in ?? null }, 'OneRoster access token obtained');
+    return cached.header;
+  }
+
+  function token(signal: AbortSignal): Promise<string> {
+    if (cached && deps.now().getTime() < cached.renewAt) return Promise.resolve(cached.header);
+    pending ??= fetchToken(signal).finally(() => (pending = undefined));
+    return pending;
+  }
+
+  return {
+    headers: async (signal) => ({ authorization: await token(signal) }),
+    refresh: async (signal) => {
+      cached = undefined;
+      await token(signal);
+    },
+    tokenRequests: () => requests,
+  };
+}
+
+function tokenWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+}
+
+/** oauth4webapi's errors carry the OAuth `error` code; that code (never the body) goes in our message. */
+function describeTokenError(e: unknown, status: number): string {
+  const err = e as { error?: unknown; status?: unknown; message?: unknown };
+  const code = typeof err.error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(err.error) ? err.error : undefined;
+  const hint = code === 'invalid_client' || code === 'unauthorized_client' ? ' (wrong client id or secret)'
+    : code === 'invalid_scope' ? ' (scope not granted to this client)'
+      : status === 404 || status === 405 ? ' (wrong token URL?)'
+        : status === 401 ? ' (wrong client id or secret, or wrong clientAuth basic|body)' : '';
+  return `HTTP ${status}${code ? ` ${code}` : ''}${hint}`;
+}
+
+function safeCause(e: unknown): string {
+  const c = (e as { cause?: { code?: unknown } }).cause;
+  if (c && typeof c.code === 'string') return c.code;
+  return e instanceof Error ? e.name : 'error';
+}
+
+/**
+ * OAuth 1.0a two-legged signing (oauth-1.0a): consumer key and secret, no token; every query parameter of the
+ * request (filter, limit, offset, sort) is part of the signature base string, percent-encoded per RFC 3986.
+ * The URL's query is handed to the library decoded, as `data`, because the library re-encodes what it is given.
+ */
+export function oauth1Signer(s: Pick<OAuth1Settings, 'consumerKey' | 'consumerSecret' | 'signatureMethod'>) {
+  const algo = s.signatureMethod === 'HMAC-SHA1' ? 'sha1' : 'sha256';
+  const o = new OAuth({
+    consumer: { key: s.consumerKey, secret: s.consumerSecret },
+    signature_method: s.signatureMethod,
+    hash_function: (base, key) => createHmac(algo, key).update(base).digest('base64'),
+  });
+  return {
+    /** The Authorization header for one request. `fixed` pins nonce/timestamp (tests) and may add a token. */
+    sign(method: string, url: string, fixed?: { nonce: string; timestamp: number; token?: { key: string; secret: string } }): string {
+      const u = new URL(url);
+      const data: Record<string, string> = {};
+      for (const [k, v] of u.searchParams) data[k] = v;
+      const req = { url: `${u.origin}${u.pathname}`, method, data };
+      if (fixed) {
+        const oauthData: OAuth.Data = {
+          oauth_consumer_key: s.consumerKey, oauth_nonce: fixed.nonce, oauth_signature_method: s.signatureMethod,
+          oauth_timestamp: fixed.timestamp, oauth_version: '1.0', ...(fixed.token ? { oauth_token: fixed.token.key } : {}),
+        };
+        const signature = o.getSignature(req, fixed.token?.secret, oauthData);
+        return o.toHeader({ ...oauthData, oauth_signature: signature }).Authorization;
+      }
+      const auth = o.authorize(req);
+      // authorize() folds the query into its result; the header carries only the oauth_* parameters.
+      const only = Object.fromEntries(Object.entries(auth).filter(([k]) => k.startsWith('oauth_'))) as OAuth.Authorization;
+      return o.toHeader(only).Authorization;
+    },
+  };
+}
+export type OAuth1Signer = ReturnType<typeof oauth1Signer>;
+
+/**
+ * OAuth 1.0a as an HttpAuth hook, so that every attempt the shared helper makes (retries after 429/5xx included)
+ * is signed afresh with a new nonce and timestamp; a strict server refuses a replayed nonce. HttpAuth.headers()
+ * is not told which request it signs, only its signal, so each request gets its own signal bound to its URL.
+ */
+export function oauth1Auth(signer: OAuth1Signer) {
+  const urls = new WeakMap<AbortSignal, string>();
+  const auth: HttpAuth = {
+    headers: async (signal) => {
+      const url = urls.get(signal);
+      if (url === undefined) throw new AppError('internal', 'oneroster-rest: an OAuth 1.0a request was not bound to its URL');
+      return { authorization: signer.sign('GET', url) };
+    },
+  };
+  return {
+    auth,
+    /** A signal for one request to `url` (follows `parent`), bound so headers() can sign that URL. */
+    bind(parent: AbortSignal, url: string): AbortSignal {
+      const signal = AbortSignal.any([parent]);
+      urls.set(signal, url);
+      return signal;
+    },
+  };
+}
+export type OAuth1Auth = ReturnType<typeof oauth1Auth>;
+
+/** The URL the shared helper will request for `path` + `query` (same construction as src/http/client.ts). */
+export function requestUrl(baseUrl: string, path: string, query: Record<string, string | number>): string {
+  const u = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
+  return u.toString();
+}
+
+/** Only the codeMinor words (a closed vocabulary) are surfaced; imsx_description may echo a filter value. */
+export function codeMinorOf(body: unknown): string[] {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return [];
+    }
+  }
+  const r = statusInfoSchema.safeParse(parsed);
+  if (!r.success) return [];
+  return (r.data.imsx_CodeMinor?.imsx_codeMinorField ?? [])
+    .map((f) => f.imsx_codeMinorFieldValue)
+    .filter((v) => /^[A-Za-z_]{1,40}$/.test(v));
+}
+
+/** Adds the imsx codeMinor of a failed request (found in the helper's error or its cause) to the message. */
+function withCodeMinor(e: unknown): unknown {
+  if (!isAppError(e)) return e;
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 4; depth++) {
+    const body = isAppError(cur) ? cur.context.body : undefined;
+    const minors = codeMinorOf(body);
+    if (minors.length > 0) {
+      e.message = `${e.message} (imsx codeMinor: ${minors.join(', ')})`;
+      return e;
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return e;
+}
+
+export interface Transport {
+  http: HttpClient;
+  baseUrl: string;
+  oauth1?: OAuth1Auth;
+  signal: AbortSignal;
+}
+
+export async function getJson(t: Transport, path: string, query: Record<string, string | number>) {
+  const signal = t.oauth1 ? t.oauth1.bind(t.signal, requestUrl(t.baseUrl, path, query)) : t.signal;
+  try {
+    return await t.http.json<unknown>(path, { query, signal });
+  } catch (e) {
+    throw withCodeMinor(e);
+  }
+}
+
+/** The items array of a list response, under whichever of the collection's known keys the vendor used. */
+export function extractItems(body: unknown, c: Collection): unknown[] {
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    for (const key of COLLECTIONS[c].keys) {
+      const v = (body as Record<string, unknown>)[key];
+      if (Array.isArray(v)) return v;
+    }
+    const keys = Object.keys(body).slice(0, 10).map((k) => k.slice(0, 40)).join(', ');
+    throw new SourceFormatError(`/${COLLECTIONS[c].path}: response has no ${COLLECTIONS[c].keys.join('/')} array (keys: ${keys || 'none'})`);
+  }
+  throw new SourceFormatError(`/${COLLECTIONS[c].path}: response is not a JSON object`);
+}
+
+export interface Page {
+  items: unknown[];
+  offset: number;
+  url: string;
+}
+
+const idOf = (x: unknown): unknown => (x && typeof x === 'object' ? (x as { sourcedId?: unknown }).sourcedId : undefined);
+
+/**
+ * Every page of a collection, in `sort=sourcedId` order. Complete or throws: the read stops at an empty page or
+ * once X-Total-Count items arrived, never at a short page (servers cap `limit` below what was asked); a page
+ * that repeats the previous one fails; so does a total that disagrees with X-Total-Count (IncompleteReadError:
+ * the run fails and nothing is deactivated).
+ *
+ * When the first page brings X-Total-Count, its length is the server's real page size, and the remaining pages
+ * are fetched `concurrency` at a time at offsets of that step (yielded in order); each must then be exactly full
+ * (the last one: the remainder), else the data moved during the read and it fails. Without X-Total-Count the
+ * pages are read one after another (one request ahead of the consumer) until an empty page.
+ */
+export async function* pages(
+  t: Transport, c: Collection, opts: { pageSize: number; filter?: string; concurrency?: number; maxPages?: number },
+): AsyncGenerator<Page> {
+  const path = COLLECTIONS[c].path;
+  const maxPages = opts.maxPages ?? 1_000_000;
+  const fetchAt = async (offset: number) => {
+    const query: Record<string, string | number> = { limit: opts.pageSize, offset, sort: 'sourcedId', ...(opts.filter ? { filter: opts.filter } : {}) };
+    const res = await getJson(t, path, query);
+    const header = res.headers.get('x-total-count');
+    const total = header !== null && /^\d+$/.test(header.trim()) ? Number(header) : undefined;
+    return { items: extractItems(res.body, c), total, url: res.url, offset };
+  };
+  type Fetched = Awaited<ReturnType<typeof fetchAt>>;
+  const inFlight: Promise<Fetched>[] = [];
+  let total: number | undefined;
+  let received = 0;
+  let previousIds: unknown[] | undefined;
+  const checkRepeat = (page: Fetched) => {
+    const ids = page.items.map(idOf);
+    if (previousIds && ids.length === previousIds.length && ids.every((id, i) => id !== undefined && id === previousIds![i])) {
+      throw new IncompleteReadError(`/${path}: the page at offset ${page.offset} repeats the previous page; the server ignores offset`, { path, offset: page.offset });
+    }
+    previousIds = ids;
+  };
+  const out = (p: Fetched): Page => ({ items: p.items, offset: p.offset, url: p.url });
+  try {
+    const first = await fetchAt(0);
+    total = first.total;
+    if (first.items.length === 0) {
+      // nothing to read (or a total that is not 0: checked below)
+    } else if (total !== undefined && (opts.concurrency ?? 1) > 1) {
+      const step = first.items.length;
+      const promised = total;
+      let nextOffset = step;
+      const fill = () => {
+        while (inFlight.length < (opts.concurrency ?? 1) && nextOffset < promised) {
+          if (nextOffset / step >= maxPages) throw new IncompleteReadError(`/${path}: more than ${maxPages} pages`, { path });
+          inFlight.push(fetchAt(nextOffset));
+          nextOffset += step;
+        }
+      };
+      checkRepeat(first);
+      received = step;
+      fill();
+      yield out(first);
+      while (inFlight.length > 0) {
+        const page = await inFlight.shift()!;
+        if (page.total !== undefined) total = page.total;
+        const expected = Math.min(step, promised - page.offset);
+        if (page.items.length !== expected) {
+          throw new IncompleteReadError(
+            `/${path}: the page at offset ${page.offset} returned ${page.items.length} records where ${expected} were expected (the data changed during the read, or the server's page size did)`,
+            { path, offset: page.offset, expected, received: page.items.length },
+          );
+        }
+        checkRepeat(page);
+        received += page.items.length;
+        fill();
+        yield out(page);
+      }
+    } else {
+      let page: Fetched | undefined = first;
+      for (let n = 1; page; n++) {
+        if (page.total !== undefined) total = page.total;
+        if (page.items.length === 0) break;
+        checkRepeat(page);
+        received += page.items.length;
+        const done = total !== undefined && received >= total;
+        if (!done) {
+          if (n >= maxPages) throw new IncompleteReadError(`/${path}: more than ${maxPages} pages`, { path });
+          inFlight.push(fetchAt(page.offset + page.items.length));
+        }
+        yield out(page);
+        page = inFlight.length > 0 ? await inFlight.shift()! : undefined;
+      }
+    }
+  } finally {
+    // A consumer that stopped early, or a failed read, must not leave a rejected prefetch unhandled.
+    for (const p of inFlight.splice(0)) p.catch(() => undefined);
+  }
+  if (total !== undefined && received !== total) {
+    throw new IncompleteReadError(`/${path}: X-Total-Count promised ${total} records but ${received} arrived`, { path, expected: total, received });
+  }
+}
