@@ -2,6 +2,7 @@
  * The typed registry of connector kinds. src/config validates each `sources[]` / `helpdesks[]` entry with the
  * schema registered here, so adding a connector is one line.
  */
+import { clever } from './clever/index.js';
 import { deviceCsv } from './device-csv/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
 import type { SourceConnector, TicketSink } from './types.js';
@@ -10,6 +11,7 @@ import type { SourceConnector, TicketSink } from './types.js';
 export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [onerosterCsv.kind]: onerosterCsv,
   [deviceCsv.kind]: deviceCsv,
+  [clever.kind]: clever,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
