@@ -72,8 +72,8 @@ export async function getJson(http: HttpClient, uri: string, o: PageOpts & { acc
         retryable: true, context: { path: pathOf(uri), status: 429 },
       });
     }
-    // Unknown reset: back off 1 s, 2 s, 4 s ... (Clever's window is one minute).
-    const wait = rateLimitWaitMs(res.headers, o.now()) ?? Math.min(30_000, 1000 * 2 ** n);
+    // Unknown reset: back off 0.25 s, 0.5 s, 1 s ... (Clever's window is one minute).
+    const wait = rateLimitWaitMs(res.headers, o.now()) ?? Math.min(30_000, 250 * 2 ** n);
     if (wait > maxWaitMs) {
       throw new AppError('http_status', `${http.name}: rate limited (429) until ${Math.round(wait / 1000)}s from now, longer than allowed`, {
         retryable: true, context: { path: pathOf(uri), status: 429, waitMs: wait },
