@@ -154,6 +154,35 @@ describe('clever full reads', () => {
     expect(of(batches, 'people')).toHaveLength(0);
   });
 
+  it('waits out a 429 whose body is not JSON', async () => {
+    let calls = 0;
+    server.use(
+      list('schools', [school(1)]), list('sections', []),
+      http.get(`${BASE}/v3.0/users`, () => (++calls === 1
+        ? new HttpResponse('Too Many Requests', { status: 429, headers: { 'X-RateLimit-Reset': String(Math.floor(Date.now() / 1000)) } })
+        : HttpResponse.json(page('users', [student(1)])))),
+    );
+    expect(recordsOf(await readAll(source(noEvents)), 'people')).toHaveLength(1);
+    expect(calls).toBe(2);
+  });
+
+  it('fails the read when a next link does not continue after the page\'s last item', async () => {
+    server.use(
+      list('schools', [school(1)]), list('sections', []),
+      http.get(`${BASE}/v3.0/users`, ({ request }) => (new URL(request.url).searchParams.get('starting_after')
+        ? HttpResponse.json(page('users', []))
+        : HttpResponse.json(page('users', [student(1), student(2)], `/v3.0/users?limit=5&starting_after=${student(9).id}`)))),
+    );
+    await expect(readAll(source(noEvents))).rejects.toMatchObject({ code: 'incomplete_read' });
+  });
+
+  it('fails on HTML instead of a list (the wrong kind of token), and check says so', async () => {
+    server.use(list('schools', [school(1)]), http.get(`${BASE}/v3.0/users`, () => HttpResponse.html('<html>login</html>')));
+    await expect(readAll(source(noEvents))).rejects.toMatchObject({ code: 'http_bad_body' });
+    const s = source(noEvents);
+    expect((await s.connector.check(ctxFor(s))).message).toMatch(/other than JSON: is this a district-app token/);
+  });
+
   it('makes a teacher+staff user one person with the teacher role', async () => {
     const u = teacherAndStaff(1);
     server.use(...basics([u]));
@@ -227,6 +256,17 @@ describe('clever events delta', () => {
     const bobEnr = enr.find((e) => e.personExternalId === bob.id)!;
     expect(bobEnr.deleted).toBe(true);
     expect(enr.filter((e) => !e.deleted).map((e) => e.personExternalId).sort()).toEqual([alice.id, carol.id, teacherAndStaff(1).id].sort());
+  });
+
+  it('deactivates a deleted user or school by id even when the event carries no roles or name', async () => {
+    const bare = { id: cid('5d', 77), district: 'x', email: null, name: null, roles: {} };
+    const evs = [event(1, 'users.deleted', bare), event(2, 'schools.deleted', { id: cid('5c', 7), name: '' })];
+    server.use(http.get(`${BASE}/v3.0/events`, () => HttpResponse.json(page('events', evs))));
+    const batches = await readAll(source(), { mode: 'delta', cursor: { lastEventId: null } });
+    expect(recordsOf(batches, 'people')).toMatchObject([{ externalId: bare.id, deleted: true }]);
+    expect(batches.flatMap((b) => b.warnings ?? []).map((w) => w.field).sort()).toEqual(['name', 'role']);
+    expect(recordsOf(batches, 'orgs')).toMatchObject([{ externalId: cid('5c', 7), deleted: true }]);
+    expect(batches.flatMap((b) => b.rejects)).toEqual([]);
   });
 
   it('a full read records the newest event id before reading, so the next delta starts there', async () => {

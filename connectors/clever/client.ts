@@ -5,6 +5,7 @@
  * honours Retry-After only, so 429s are taken here (acceptStatus) and waited out until the reset time.
  * Everything else (network errors, 5xx with backoff, the 401 refresh) is the helper's.
  */
+import type { Logger } from 'pino';
 import type { HttpClient, HttpResponse } from '../shared/http.js';
 import { AppError, IncompleteReadError, SourceFormatError } from '../shared/errors.js';
 import { listResponseSchema } from './api-types.js';
@@ -16,6 +17,8 @@ export interface PageOpts {
   max429?: number;
   /** Longest wait a 429 may ask for; beyond it the read fails instead of stalling the run. */
   maxWaitMs?: number;
+  /** For the rate-limit wait line (path and delay only). */
+  log?: Logger;
 }
 
 export interface CleverPage {
@@ -59,13 +62,23 @@ export function rateLimitWaitMs(headers: Headers, now: Date): number | undefined
   return undefined;
 }
 
-/** One GET with Clever's 429 handling on top of the helper's retries. */
+/**
+ * One GET with Clever's 429 handling on top of the helper's retries. The body is read as text and parsed
+ * here, so a 429 whose body is not JSON is still waited out (the helper's json() would fail on it), and a body
+ * that is not JSON (Clever answers HTML to the wrong kind of token) fails with `http_bad_body`.
+ */
 export async function getJson(http: HttpClient, uri: string, o: PageOpts & { acceptStatus?: number[] }): Promise<HttpResponse<unknown>> {
   const max429 = o.max429 ?? 5;
   const maxWaitMs = o.maxWaitMs ?? 120_000;
   for (let n = 0; ; n++) {
-    const res = await http.json<unknown>(uri, { signal: o.signal, acceptStatus: [429, ...(o.acceptStatus ?? [])] });
-    if (res.status !== 429) return res;
+    const res = await http.request(uri, { signal: o.signal, headers: { accept: 'application/json' }, acceptStatus: [429, ...(o.acceptStatus ?? [])] });
+    if (res.status !== 429) {
+      try {
+        return { ...res, body: res.body === '' ? null : JSON.parse(res.body) as unknown };
+      } catch (e) {
+        throw new AppError('http_bad_body', `${http.name}: ${pathOf(uri)} returned a body that is not JSON`, { context: { path: pathOf(uri), status: res.status }, cause: e });
+      }
+    }
     if (n + 1 >= max429) {
       // HttpError is not re-exported through connectors/shared: an AppError with the same code.
       throw new AppError('http_attempts_exhausted', `${http.name}: GET ${pathOf(uri)} was rate limited (429) ${max429} times in a row`, {
@@ -79,6 +92,7 @@ export async function getJson(http: HttpClient, uri: string, o: PageOpts & { acc
         retryable: true, context: { path: pathOf(uri), status: 429, waitMs: wait },
       });
     }
+    o.log?.warn({ path: pathOf(uri), status: 429, attempt: n + 1, delayMs: wait }, 'clever rate limit: waiting for the reset');
     // A small margin past the reset second, since X-RateLimit-Reset has one-second resolution.
     await sleep(wait + 50, o.signal).catch((e: unknown) => {
       throw new AppError('http_aborted', `${http.name}: request aborted`, { cause: e });

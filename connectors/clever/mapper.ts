@@ -75,12 +75,16 @@ export function mapSchool(raw: unknown, at: MapOpts): MapResult<OrgRecord> {
   if (id !== null && !res.success) shapeIssues(res, check);
   const s = res.success ? res.data : null;
   const name = s ? check.cell('name', 'name', s.name ?? '', 'name', 'required') : null;
-  if (s && !name && !(s.name ?? '').trim() && !at.deleted) check.keep('name', 'name', 'empty');
+  if (s && !name && !(s.name ?? '').trim()) {
+    // A deleted school without its name is still deactivated by id; the ledger keeps the stored name.
+    if (at.deleted) check.warn('name', 'name', 'empty in a deleted event; the stored name is kept');
+    else check.keep('name', 'name', 'empty');
+  }
   const number = s ? check.cell('identifier', 'school_number', s.school_number ?? '', 'id', 'optional') : null;
   const sisId = s ? check.cell('metadata', 'sis_id', s.sis_id ?? '', 'id', 'optional') : null;
   return check.finish(id, ID_ONLY(raw), () => validate(orgRecordSchema, {
     externalId: id,
-    // A deleted school's name may be gone from the event; the ledger deactivates by id.
+    // Placeholder only when warned above: the warning makes the ledger keep the stored name.
     name: name ?? (at.deleted ? id : undefined),
     type: 'school',
     identifier: number ?? sisId,
@@ -99,7 +103,11 @@ export function mapUser(raw: unknown, at: MapOpts): MapResult<PersonRecord> {
   const roles = u?.roles ?? {};
   const held = ROLE_PRIORITY.filter(([key]) => roles[key] != null);
   const primary = held[0];
-  if (u && !primary && !at.deleted) check.keep('role', 'roles', 'no Clever role (student, teacher, staff, district_admin, contact)');
+  if (u && !primary) {
+    // A deleted user without roles is still deactivated by id; the warning makes the ledger keep the stored role.
+    if (at.deleted) check.warn('role', 'roles', 'no Clever role in a deleted event; the stored role is kept');
+    else check.keep('role', 'roles', 'no Clever role (student, teacher, staff, district_admin, contact)');
+  }
   const role: PersonRole = primary?.[1] ?? 'other';
 
   const student = roles.student ?? null;
