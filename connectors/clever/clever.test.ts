@@ -275,6 +275,20 @@ describe('clever events delta', () => {
     expect(batches.at(-1)!.cursor).toEqual({ lastEventId: cid('6e', 5) });
   });
 
+  it('a full read still succeeds when the Events API is refused, with a notice and no cursor', async () => {
+    server.use(http.get(`${BASE}/v3.0/events`, () => HttpResponse.json({ error: 'events disabled' }, { status: 403 })), ...basics([alice]));
+    const batches = await readAll(source(), { mode: 'full', cursor: { lastEventId: cid('6e', 1) } });
+    expect(recordsOf(batches, 'people')).toHaveLength(1);
+    expect(batches.every((b) => b.cursor === undefined)).toBe(true);
+    expect(batches.flatMap((b) => b.notices ?? []).join()).toMatch(/Events API answered 403: no delta cursor was recorded/);
+  });
+
+  it('fails a delta whose events call is refused, with a message that says what to do', async () => {
+    server.use(http.get(`${BASE}/v3.0/events`, () => HttpResponse.json({ error: 'gone' }, { status: 404 })));
+    await expect(readAll(source(), { mode: 'delta', cursor: { lastEventId: cid('6e', 1) } }))
+      .rejects.toThrow(/Events API answered 404: events may be disabled for this district or the cursor aged out/);
+  });
+
   it('refuses a delta when events: false, or before any full run', async () => {
     await expect(readAll(source(noEvents), { mode: 'delta', cursor: { lastEventId: null } })).rejects.toMatchObject({ code: 'delta_unsupported' });
     await expect(readAll(source(), { mode: 'delta' })).rejects.toMatchObject({ code: 'delta_unsupported' });

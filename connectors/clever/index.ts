@@ -85,9 +85,9 @@ async function newestEventId(ctx: Ctx<CleverConfig>, from: string | null): Promi
 
 async function* fullStream<S extends Stream>(
   ctx: Ctx<CleverConfig>, stream: S, resource: string, map: (raw: unknown, where: string) => MapResult<RecordByStream[S]>[],
-  extra: { unsupplied?: string[]; cursor?: CleverCursor },
+  extra: { unsupplied?: string[]; cursor?: CleverCursor; notices?: string[] },
 ): AsyncGenerator<Batch> {
-  const b = new Batcher(stream, { size: ctx.config.batchSize, processingMode: 'bulk', unsupplied: extra.unsupplied });
+  const b = new Batcher(stream, { size: ctx.config.batchSize, processingMode: 'bulk', unsupplied: extra.unsupplied, notices: extra.notices });
   const tag = (x: Batch): Batch => (extra.cursor ? { ...x, cursor: extra.cursor } : x);
   for await (const page of cleverPages(ctx.http, `${V}/${resource}?limit=${ctx.config.pageSize}`, pageOpts(ctx))) {
     for (const item of page.items) {
@@ -102,23 +102,38 @@ async function* fullStream<S extends Stream>(
   ctx.log.info({ stream, ...b.totals }, 'clever stream read');
 }
 
-async function* readFull(ctx: Ctx<CleverConfig>, opts: ReadOptions): AsyncGenerator<Batch> {
-  let cursor: CleverCursor | undefined;
-  if (ctx.config.events) {
-    const prev = cursorOf(opts.cursor)?.lastEventId ?? null;
+const clientError = (e: unknown): boolean => {
+  const status = statusOf(e);
+  return status !== undefined && status >= 400 && status < 500 && status !== 429;
+};
+
+/**
+ * The cursor a full read leaves: the newest event id, taken before the data is read. A 4xx from the Events API
+ * (events not enabled for the district, or the previous cursor aged out of the 30-day window) does not fail the
+ * full read: it records no cursor and says so in a notice; deltas then fail with their own message.
+ */
+async function eventsCursor(ctx: Ctx<CleverConfig>, prev: string | null): Promise<{ cursor?: CleverCursor; notice?: string }> {
+  let failure: unknown;
+  for (const from of prev ? [prev, null] : [null]) {
     try {
-      cursor = { lastEventId: await newestEventId(ctx, prev) };
+      return { cursor: { lastEventId: await newestEventId(ctx, from) } };
     } catch (e) {
-      const status = statusOf(e);
-      if (prev && status !== undefined && status >= 400 && status < 500 && status !== 429) {
-        // The previous cursor may have aged out of Clever's 30-day window: scan from the oldest event.
-        cursor = { lastEventId: await newestEventId(ctx, null) };
-      } else {
-        throw e;
-      }
+      if (!clientError(e)) throw e;
+      failure = e;
     }
   }
-  yield* fullStream(ctx, 'orgs', 'schools', (raw, where) => [mapSchool(raw, { where })], { cursor });
+  return {
+    notice: `Clever Events API answered ${statusOf(failure)}: no delta cursor was recorded, so delta runs fail until events ` +
+      'are enabled for this district (Clever: Settings > Integrations > Enable events) or events: false is set',
+  };
+}
+
+async function* readFull(ctx: Ctx<CleverConfig>, opts: ReadOptions): AsyncGenerator<Batch> {
+  const ev = ctx.config.events ? await eventsCursor(ctx, cursorOf(opts.cursor)?.lastEventId ?? null) : {};
+  const cursor = ev.cursor;
+  if (ev.notice) ctx.log.warn({ notice: ev.notice }, 'clever events unavailable');
+  const notices = ev.notice ? [ev.notice] : undefined;
+  yield* fullStream(ctx, 'orgs', 'schools', (raw, where) => [mapSchool(raw, { where })], { cursor, notices });
   yield* fullStream(ctx, 'people', 'users', (raw, where) => [mapUser(raw, { where })], { unsupplied: ['preferredName'], cursor });
   yield* fullStream(ctx, 'enrollments', 'sections', (raw, where) => mapSection(raw, { where }), { unsupplied: ['beginDate', 'endDate'], cursor });
 }
@@ -184,7 +199,7 @@ async function* readDelta(ctx: Ctx<CleverConfig>, opts: ReadOptions): AsyncGener
     }
   } catch (e) {
     const status = statusOf(e);
-    if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
+    if (clientError(e)) {
       throw new AppError('sync_failed', `clever: the Events API answered ${status}: events may be disabled for this district or the cursor aged out of the 30-day window; run a full sync`, { cause: e });
     }
     throw e;
