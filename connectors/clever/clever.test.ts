@@ -183,6 +183,11 @@ describe('clever full reads', () => {
     expect((await s.connector.check(ctxFor(s))).message).toMatch(/other than JSON: is this a district-app token/);
   });
 
+  it('fails the read on a section it cannot read, since its enrollments could not be kept', async () => {
+    server.use(list('schools', [school(1)]), list('users', [student(1)]), list('sections', [section(1, [student(1).id], []), { ...section(2, [], []), students: 'nope' } as never]));
+    await expect(readAll(source(noEvents))).rejects.toMatchObject({ code: 'source_format' });
+  });
+
   it('makes a teacher+staff user one person with the teacher role', async () => {
     const u = teacherAndStaff(1);
     server.use(...basics([u]));

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
-import { AppError, errorMessage, isAppError } from '../shared/errors.js';
+import { AppError, SourceFormatError, errorMessage, isAppError } from '../shared/errors.js';
 import type { MapResult } from '../shared/map-result.js';
 import type {
   Batch, CheckResult, Ctx, EnrollmentRecord, HttpNeeds, OrgRecord, PersonRecord, ReadOptions, RecordByStream, Reject,
@@ -135,7 +135,13 @@ async function* readFull(ctx: Ctx<CleverConfig>, opts: ReadOptions): AsyncGenera
   const notices = ev.notice ? [ev.notice] : undefined;
   yield* fullStream(ctx, 'orgs', 'schools', (raw, where) => [mapSchool(raw, { where })], { cursor, notices });
   yield* fullStream(ctx, 'people', 'users', (raw, where) => [mapUser(raw, { where })], { unsupplied: ['preferredName'], cursor });
-  yield* fullStream(ctx, 'enrollments', 'sections', (raw, where) => mapSection(raw, { where }), { unsupplied: ['beginDate', 'endDate'], cursor });
+  yield* fullStream(ctx, 'enrollments', 'sections', (raw, where) => sectionOrFail(mapSection(raw, { where }), where), { unsupplied: ['beginDate', 'endDate'], cursor });
+}
+
+/** An unreadable section fails the read (see mapSection): its enrollments cannot be kept by id. */
+function sectionOrFail<T>(m: T[] | { unreadable: string }, where: string): T[] {
+  if (Array.isArray(m)) return m;
+  throw new SourceFormatError(`clever: ${where} returned a section that cannot be read (${m.unreadable}); nothing was changed`, { path: where });
 }
 
 /** Collapses a delta's outcomes per record: the last event about a record wins (idempotent replay). */
@@ -193,7 +199,8 @@ async function* readDelta(ctx: Ctx<CleverConfig>, opts: ReadOptions): AsyncGener
         if (resource === 'schools') orgs.add(mapSchool(obj, at));
         else if (resource === 'users') people.add(mapUser(obj, at));
         else if (resource === 'sections') {
-          for (const m of mapSection(obj, { ...at, removed: action === 'updated' ? previousMembers(ev) : undefined })) enrollments.add(m);
+          const m = mapSection(obj, { ...at, removed: action === 'updated' ? previousMembers(ev) : undefined });
+          for (const e of sectionOrFail(m, page.where)) enrollments.add(e);
         } else counts.skipped++;
       }
     }

@@ -2,7 +2,8 @@
  * Clever v3.0 objects → canonical records (connectors/types.ts). Never throws: an object without a usable
  * Clever `id` is rejected outright; an object whose id is readable but whose shape is not Clever's (or whose
  * required field is unusable) is kept-unreadable (Reject with externalId); a bad optional field is a warning.
- * Rejects carry only `{id}` as raw, never names or emails (FERPA).
+ * Rejects carry only `{id}` as raw, never names or emails (FERPA). An unreadable section is not a reject but
+ * `{ unreadable }`, and fails the read (see mapSection).
  *
  * Role rule for users holding several roles in one record (Clever combines teacher, staff and district_admin;
  * student and contact never combine with others): the primary role is the first present of
@@ -10,7 +11,7 @@
  * and device programs follow the classroom role; every Clever role is kept in metadata.cleverRoles.
  */
 import type { z } from 'zod';
-import { rejected, type MapResult } from '../shared/map-result.js';
+import type { MapResult } from '../shared/map-result.js';
 import { RowCheck } from '../shared/row-check.js';
 import {
   enrollmentRecordSchema, orgRecordSchema, personRecordSchema,
@@ -177,19 +178,23 @@ export const enrollmentId = (sectionId: string, userId: string): string => `${se
 
 /**
  * A section → its enrollments: each student (role student) and each teacher (role teacher, primary when it is
- * the section's `teacher`). A section without a usable id yields one outright reject; a section whose shape is
- * not Clever's yields one reject with no enrollments (nothing to key them on is trusted).
- * `removed` lists user ids to emit as deleted enrollments (a `sections.updated` event's previous members).
+ * the section's `teacher`). `removed` lists user ids to emit as deleted enrollments (a `sections.updated`
+ * event's previous members).
+ *
+ * A section that cannot be read (no usable id, or not Clever's shape) returns `{ unreadable }` instead: its
+ * enrollments' ids cannot be known, so no per-record reject could keep them, and a bulk read without them would
+ * end them all by absence. The caller fails the read instead (nothing deactivated).
  */
-export function mapSection(raw: unknown, at: MapOpts & { removed?: { students: string[]; teachers: string[] } }): MapResult<EnrollmentRecord>[] {
+export function mapSection(
+  raw: unknown, at: MapOpts & { removed?: { students: string[]; teachers: string[] } },
+): MapResult<EnrollmentRecord>[] | { unreadable: string } {
   const check = new RowCheck(at.where);
   const id = identity(raw, check);
   const res = sectionSchema.safeParse(raw);
   if (id !== null && !res.success) shapeIssues(res, check);
   if (id === null || !res.success) {
-    // A section is not itself a ledger record: its problem is reported once, without an externalId to keep.
     const out = check.finish(id, ID_ONLY(raw), () => null);
-    return out.ok ? [] : [rejected({ ...out.reject, externalId: undefined, reason: `section: ${out.reject.reason}` })];
+    return { unreadable: out.ok ? 'unreadable section' : out.reject.reason };
   }
   const s = res.data;
   const one = (userId: string, role: 'student' | 'teacher', deleted: boolean): MapResult<EnrollmentRecord> => {
