@@ -2,6 +2,7 @@
  * The typed registry of connector kinds. src/config validates each `sources[]` / `helpdesks[]` entry with the
  * schema registered here, so adding a connector is one line.
  */
+import { clever } from './clever/index.js';
 import { deviceCsv } from './device-csv/index.js';
 import { intune } from './intune/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
@@ -14,6 +15,7 @@ export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [deviceCsv.kind]: deviceCsv,
   [intune.kind]: intune,
   [onerosterRest.kind]: onerosterRest,
+  [clever.kind]: clever,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
