@@ -3,6 +3,7 @@
  * schema registered here, so adding a connector is one line.
  */
 import { deviceCsv } from './device-csv/index.js';
+import { googleAdmin } from './google-admin/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
 import type { SourceConnector, TicketSink } from './types.js';
 
@@ -10,6 +11,7 @@ import type { SourceConnector, TicketSink } from './types.js';
 export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [onerosterCsv.kind]: onerosterCsv,
   [deviceCsv.kind]: deviceCsv,
+  [googleAdmin.kind]: googleAdmin,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
