@@ -1,0 +1,428 @@
+/**
+ * google-admin through the real @googleapis/admin client, with msw intercepting its requests: the token endpoint
+ * (google-auth-library signs a JWT with a throwaway RSA key made here; no key is committed) and the Directory API.
+ * Responses are shaped like the documented ones (vendor-facts §3).
+ */
+import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Batch, Ctx, DeviceRecord } from '../types.js';
+import { budget, DEFAULT_TUNING, SCOPE } from './client.js';
+import { createGoogleAdmin, type GoogleAdminConfig } from './index.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const BASE = 'https://admin.googleapis.com/admin/directory/v1/customer/:customerId/devices/chromeos';
+const COUNT = /^https:\/\/admin\.googleapis\.com\/admin\/directory\/v1\/customer\/[^/]+\/devices\/chromeos:countChromeOsDevices/;
+const SA_EMAIL = 'rollcall-reader@district-proj.iam.gserviceaccount.com';
+const SUBJECT = 'it.admin@district.example.org';
+
+const connector = createGoogleAdmin({ ...DEFAULT_TUNING, backoffBaseMs: 5, backoffMaxMs: 20, random: () => 1 });
+
+let tmp: string;
+let keyFile: string;
+let pem: string;
+let publicKey: KeyObject;
+
+/** The fake Google: a fleet, a page size cap, scripted failures, and every request seen. */
+interface Fake {
+  devices: unknown[];
+  /** Value the count endpoint answers (default: devices.length). */
+  count?: () => number;
+  /** Devices listed stop after this many (a list that ends early). */
+  listLimit?: number;
+  /** Scripted answers consumed one per list request before the normal page. */
+  listFailures: Array<() => Response>;
+  countFailures: Array<() => Response>;
+  tokenFailure?: () => Response;
+  tokenTtl: number[];
+  tokensIssued: number;
+  listRequests: URL[];
+  listAuth: string[];
+  countRequests: URL[];
+  tokenClaims: Array<Record<string, unknown>>;
+}
+let fake: Fake;
+
+function device(i: number, over: Record<string, unknown> = {}) {
+  return {
+    kind: 'admin#directory#chromeosdevice',
+    deviceId: `dev-${String(i).padStart(4, '0')}`,
+    serialNumber: `SN${String(i).padStart(6, '0')}`,
+    status: 'ACTIVE',
+    model: 'Acer Chromebook 311',
+    orgUnitPath: '/Students',
+    lastSync: '2026-10-01T10:00:00.000Z',
+    recentUsers: [{ type: 'USER_TYPE_MANAGED', email: `student${i}@district.example.org` }],
+    ...over,
+  };
+}
+
+const googleError = (code: number, reason: string, message: string) =>
+  HttpResponse.json({ error: { code, message, errors: [{ domain: code === 429 ? 'usageLimits' : 'global', reason, message }] } }, { status: code });
+
+function b64url(s: string): Buffer {
+  return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+}
+
+const server = setupServer(
+  http.post(TOKEN_URL, async ({ request }) => {
+    const form = new URLSearchParams(await request.text());
+    expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    const [h, p, s] = form.get('assertion')!.split('.');
+    // The assertion really is signed with the service account's key.
+    expect(verify('RSA-SHA256', Buffer.from(`${h}.${p}`), publicKey, b64url(s!))).toBe(true);
+    fake.tokenClaims.push(JSON.parse(b64url(p!).toString('utf8')) as Record<string, unknown>);
+    if (fake.tokenFailure) return fake.tokenFailure();
+    fake.tokensIssued++;
+    const ttl = fake.tokenTtl.shift() ?? 3600;
+    return HttpResponse.json({ access_token: `ya29.fake-token-${fake.tokensIssued}`, expires_in: ttl, token_type: 'Bearer' });
+  }),
+  http.get(COUNT, ({ request }) => {
+    fake.countRequests.push(new URL(request.url));
+    const f = fake.countFailures.shift();
+    if (f) return f();
+    return HttpResponse.json({ count: String(fake.count ? fake.count() : fake.devices.length) });
+  }),
+  http.get(BASE, ({ request }) => {
+    const url = new URL(request.url);
+    fake.listRequests.push(url);
+    fake.listAuth.push(request.headers.get('authorization') ?? '');
+    const f = fake.listFailures.shift();
+    if (f) return f();
+    const size = Number(url.searchParams.get('maxResults') ?? 100);
+    const start = Number(url.searchParams.get('pageToken')?.replace(/^tok:/, '') ?? 0);
+    const all = fake.devices.slice(0, fake.listLimit ?? fake.devices.length);
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? { nextPageToken: `tok:${start + size}` } : {};
+    return HttpResponse.json({ kind: 'directory#chromeosdevices', ...(page.length ? { chromeosdevices: page } : {}), ...next });
+  }),
+);
+
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: 'error' });
+  tmp = await mkdtemp(join(tmpdir(), 'google-admin-'));
+  const pair = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  pem = pair.privateKey;
+  publicKey = createPublicKey(pair.publicKey);
+  keyFile = join(tmp, 'sa.json');
+  await writeFile(keyFile, JSON.stringify({
+    type: 'service_account', project_id: 'district-proj', private_key_id: 'abc123',
+    private_key: pem, client_email: SA_EMAIL, client_id: '1234567890',
+    token_uri: TOKEN_URL,
+  }));
+});
+afterAll(async () => {
+  server.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+beforeEach(() => {
+  fake = {
+    devices: [], listFailures: [], countFailures: [], tokenTtl: [], tokensIssued: 0,
+    listRequests: [], listAuth: [], countRequests: [], tokenClaims: [],
+  };
+});
+afterEach(() => server.resetHandlers());
+
+function ctxOf(input: Record<string, unknown>, lines?: string[]): Ctx<GoogleAdminConfig> {
+  const sink = new Writable({ write(chunk, _enc, cb) { lines?.push(String(chunk)); cb(); } });
+  return {
+    config: connector.configSchema.parse({ serviceAccountKeyFile: keyFile, subject: SUBJECT, ...input }),
+    http: {} as Ctx<GoogleAdminConfig>['http'],
+    log: pino({ level: lines ? 'debug' : 'silent' }, sink),
+    signal: new AbortController().signal,
+    now: () => new Date(),
+  };
+}
+
+async function readAll(input: Record<string, unknown> = {}, lines?: string[]): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of connector.read(ctxOf(input, lines), { mode: 'full' })) out.push(b);
+  return out;
+}
+
+async function readUntilThrow(input: Record<string, unknown> = {}): Promise<{ batches: Batch[]; error: unknown }> {
+  const batches: Batch[] = [];
+  try {
+    for await (const b of connector.read(ctxOf(input), { mode: 'full' })) batches.push(b);
+  } catch (error) {
+    return { batches, error };
+  }
+  return { batches, error: undefined };
+}
+
+const records = (bs: Batch[]) => bs.flatMap((b) => b.records as DeviceRecord[]);
+
+describe('google-admin read', () => {
+  it('pages through chromeosdevices.list with projection FULL, maxResults, pageToken and no orderBy', async () => {
+    fake.devices = Array.from({ length: 7 }, (_, i) => device(i));
+    const bs = await readAll({ maxResults: 3, batchSize: 4, orgUnitPath: '/Students', query: 'status:ACTIVE' });
+    expect(records(bs).map((r) => r.externalId)).toEqual(fake.devices.map((d) => (d as { deviceId: string }).deviceId));
+    expect(fake.listRequests).toHaveLength(3);
+    for (const u of fake.listRequests) {
+      expect(u.searchParams.get('projection')).toBe('FULL');
+      expect(u.searchParams.get('maxResults')).toBe('3');
+      expect(u.searchParams.has('orderBy')).toBe(false);
+      expect(u.searchParams.has('sortOrder')).toBe(false);
+      expect(u.searchParams.get('orgUnitPath')).toBe('Students'); // "minus the leading /"
+      expect(u.searchParams.get('includeChildOrgunits')).toBe('true');
+      expect(u.searchParams.get('query')).toBe('status:ACTIVE');
+      expect(u.pathname).toBe('/admin/directory/v1/customer/my_customer/devices/chromeos');
+    }
+    expect(fake.listRequests.map((u) => u.searchParams.get('pageToken'))).toEqual([null, 'tok:3', 'tok:6']);
+    // The count for the same scope: `filter` where the list has `query`; before and after the list.
+    expect(fake.countRequests).toHaveLength(2);
+    for (const u of fake.countRequests) {
+      expect(u.searchParams.get('filter')).toBe('status:ACTIVE');
+      expect(u.searchParams.has('query')).toBe(false);
+      expect(u.searchParams.get('orgUnitPath')).toBe('Students');
+      expect(u.searchParams.get('includeChildOrgunits')).toBe('true');
+    }
+    expect(bs.map((b) => b.records.length)).toEqual([4, 3]);
+    expect(bs.every((b) => b.stream === 'devices' && b.processingMode === 'bulk')).toBe(true);
+    expect(bs[0]!.unsupplied).toEqual(['compliance']);
+    // One token for the whole read, for the subject (domain-wide delegation), with the read-only scope.
+    expect(fake.tokensIssued).toBe(1);
+    expect(fake.tokenClaims[0]).toMatchObject({ iss: SA_EMAIL, sub: SUBJECT, scope: SCOPE, aud: TOKEN_URL });
+    expect(new Set(fake.listAuth)).toEqual(new Set(['Bearer ya29.fake-token-1']));
+  });
+
+  it('maps every field of a full-projection device', async () => {
+    fake.devices = [JSON.parse(await readFile(join(here, 'fixtures/device-full.json'), 'utf8'))];
+    const bs = await readAll();
+    expect(bs.flatMap((b) => b.rejects)).toEqual([]);
+    expect(bs.flatMap((b) => b.warnings ?? [])).toEqual([]);
+    expect(records(bs)).toEqual([{
+      externalId: '6d3c1b0e-9f2a-4c7d-8e11-2b5a9c0d7e41',
+      serial: 'NXHPQAA00112345678',
+      assetTag: 'LIN-004512',
+      model: 'Lenovo 300e Chromebook Gen 3',
+      manufacturer: 'Lenovo',
+      platform: 'chromeos',
+      status: 'active',
+      userEmail: 'student.one@district.example.org',
+      // Managed users only, most recent first, lower-cased and de-duplicated.
+      recentUsers: ['student.one@district.example.org', 'teacher.two@district.example.org'],
+      orgUnit: '/Students/Lincoln Elementary',
+      osVersion: '129.0.6668.99',
+      lastSyncAt: '2026-10-02T14:03:11.123Z',
+      enrolledAt: '2025-08-14T16:20:05.000Z',
+      aueDate: '2031-06-30', // autoUpdateThrough wins over the deprecated autoUpdateExpiration
+      compliance: null,
+      bootMode: 'normal',
+      deleted: false,
+    } satisfies DeviceRecord]);
+  });
+
+  it('reads the deprecated autoUpdateExpiration (epoch ms string), Dev boot mode, other statuses; missing fields are null', async () => {
+    fake.devices = [
+      { deviceId: 'd1', serialNumber: 'S1', status: 'DEPROVISIONED', bootMode: 'Dev', autoUpdateExpiration: '1780272000000' },
+      { deviceId: 'd2', serialNumber: 'S2', status: 'PRE_PROVISIONED' },
+      { deviceId: 'd3', serialNumber: 'S3', status: 'DISABLED', autoUpdateExpiration: '0', annotatedUser: 'cart 4' },
+    ];
+    const rs = records(await readAll());
+    expect(rs.map((r) => [r.status, r.bootMode, r.aueDate, r.userEmail, r.model, r.lastSyncAt, r.recentUsers])).toEqual([
+      ['deprovisioned', 'dev', '2026-06-01', null, null, null, []],
+      ['pre_provisioned', null, null, null, null, null, []],
+      ['disabled', null, null, null, null, null, []],
+    ]);
+  });
+
+  it('keeps a device with an empty or placeholder serial as present-but-unreadable (reject with its deviceId)', async () => {
+    fake.devices = [device(1), device(2, { serialNumber: '' }), device(3, { serialNumber: '0000000' }), device(4, { serialNumber: undefined }), { serialNumber: 'NOID' }];
+    const bs = await readAll();
+    expect(records(bs).map((r) => r.externalId)).toEqual(['dev-0001']);
+    const rejects = bs.flatMap((b) => b.rejects);
+    expect(rejects.map((r) => [r.externalId, r.field])).toEqual([
+      ['dev-0002', 'serial'], ['dev-0003', 'serial'], ['dev-0004', 'serial'], [undefined, 'externalId'],
+    ]);
+    expect(rejects[0]!.location).toBe('chromeosdevices page 1');
+    // A bad optional field is a warning, the record stays.
+    fake.devices = [device(5, { lastSync: 'yesterday', bootMode: 'Recovery' })];
+    const ws = (await readAll()).flatMap((b) => b.warnings ?? []);
+    expect(ws.map((w) => [w.externalId, w.field]).sort()).toEqual([['dev-0005', 'bootMode'], ['dev-0005', 'lastSyncAt']]);
+    expect(records(await readAll()).map((r) => [r.externalId, r.lastSyncAt, r.bootMode])).toEqual([['dev-0005', null, null]]);
+  });
+
+  it('retries 403 userRateLimitExceeded, 403 quotaExceeded and 429 with backoff, then completes', async () => {
+    fake.devices = Array.from({ length: 5 }, (_, i) => device(i));
+    fake.listFailures = [
+      () => googleError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded'),
+      () => googleError(429, 'rateLimitExceeded', 'Too Many Requests'),
+    ];
+    fake.countFailures = [() => googleError(403, 'quotaExceeded', 'Quota exceeded')];
+    const t0 = Date.now();
+    const bs = await readAll({ maxResults: 2 });
+    expect(records(bs)).toHaveLength(5);
+    // 3 pages + 2 retried first-page attempts; 2 counts + 1 retried.
+    expect(fake.listRequests).toHaveLength(5);
+    expect(fake.countRequests).toHaveLength(3);
+    // Backoff was obeyed (5 ms, then 10 ms for the second failure of the same call).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(15);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    fake.devices = [device(1)];
+    fake.listFailures = [() => new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } })];
+    const t0 = Date.now();
+    await readAll();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(fake.listRequests).toHaveLength(2);
+  });
+
+  it('has one retry layer: gaxios does not retry underneath (a 503 with maxAttempts 1 is one request)', async () => {
+    const once = createGoogleAdmin({ ...DEFAULT_TUNING, maxAttempts: 1, backoffBaseMs: 1, random: () => 1 });
+    fake.devices = [device(1)];
+    fake.listFailures = [() => new HttpResponse('unavailable', { status: 503 })];
+    const it = once.read(ctxOf({}), { mode: 'full' })[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: 'http_attempts_exhausted', message: expect.stringContaining('HTTP 503') });
+    expect(fake.listRequests).toHaveLength(1);
+    // Nor on the token endpoint (its own retryConfig is stripped too).
+    fake.tokenFailure = () => new HttpResponse('oops', { status: 500 });
+    const r = await once.check(ctxOf({}));
+    expect(r.ok).toBe(false);
+    expect(fake.tokenClaims).toHaveLength(2); // one for the read above, one for the check: no retry
+  });
+
+  it('gives up after maxAttempts of throttling with a clear message', async () => {
+    fake.devices = [device(1)];
+    fake.countFailures = Array.from({ length: 6 }, () => () => googleError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded'));
+    const { error } = await readUntilThrow();
+    expect(error).toMatchObject({ code: 'http_attempts_exhausted' });
+    expect(String((error as Error).message)).toContain('userRateLimitExceeded');
+    expect(fake.countRequests).toHaveLength(6);
+  });
+
+  it('fails a list that ends early: the count disagrees, IncompleteReadError after the batches', async () => {
+    fake.devices = Array.from({ length: 6 }, (_, i) => device(i));
+    fake.listLimit = 4; // the server drops the nextPageToken after page 2
+    const { batches, error } = await readUntilThrow({ maxResults: 2 });
+    expect(records(batches)).toHaveLength(4);
+    expect(error).toMatchObject({ code: 'incomplete_read', context: { listed: 4, countBefore: 6, countAfter: 6 } });
+    expect((error as Error).message).toContain('listed 4 devices but countChromeOsDevices says 6');
+  });
+
+  it('accepts a count that moves by the devices enrolled during the read', async () => {
+    fake.devices = Array.from({ length: 3 }, (_, i) => device(i));
+    let n = 0;
+    fake.count = () => (n++ === 0 ? 3 : 4); // one enrolled after the list: 3 before, 4 after
+    expect(records(await readAll())).toHaveLength(3);
+  });
+
+  it('refreshes the token when it expires mid-read', async () => {
+    fake.devices = Array.from({ length: 6 }, (_, i) => device(i));
+    // The first token is already inside the client's 5-minute refresh window when it arrives.
+    fake.tokenTtl = [60];
+    const bs = await readAll({ maxResults: 2 });
+    expect(records(bs)).toHaveLength(6);
+    expect(fake.tokensIssued).toBe(2);
+    expect(fake.listAuth).toEqual(['Bearer ya29.fake-token-2', 'Bearer ya29.fake-token-2', 'Bearer ya29.fake-token-2']);
+  });
+
+  it('fetches a new token when the API refuses the cached one (401) mid-read', async () => {
+    fake.devices = Array.from({ length: 4 }, (_, i) => device(i));
+    let pages = 0;
+    server.use(http.get(BASE, ({ request }) => {
+      pages++;
+      if (pages === 2) {
+        fake.listAuth.push(request.headers.get('authorization') ?? '');
+        return HttpResponse.json({ error: { code: 401, message: 'Invalid Credentials', errors: [{ reason: 'authError' }] } }, { status: 401 });
+      }
+      return undefined;
+    }));
+    const bs = await readAll({ maxResults: 2 });
+    expect(records(bs)).toHaveLength(4);
+    expect(fake.tokensIssued).toBe(2);
+    // page 1, page 2 refused with the old token, page 2 again with a new one.
+    expect(fake.listAuth).toEqual(['Bearer ya29.fake-token-1', 'Bearer ya29.fake-token-1', 'Bearer ya29.fake-token-2']);
+  });
+
+  it('keeps key material, tokens, the subject and device emails out of debug logs and errors', async () => {
+    fake.devices = [JSON.parse(await readFile(join(here, 'fixtures/device-full.json'), 'utf8')), device(1), device(2)];
+    fake.tokenTtl = [60];
+    fake.listFailures = [() => googleError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded')];
+    fake.count = () => 4; // mismatch, so the error path is logged too
+    const lines: string[] = [];
+    const batches: Batch[] = [];
+    let error: unknown;
+    try {
+      for await (const b of connector.read(ctxOf({ maxResults: 1 }, lines), { mode: 'full' })) batches.push(b);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'incomplete_read' });
+    const text = lines.join('') + JSON.stringify({ m: (error as Error).message, c: (error as { context?: unknown }).context });
+    expect(lines.some((l) => l.includes('"level":20'))).toBe(true); // debug lines were written
+    expect(text).toContain('userRateLimitExceeded');
+    const keyBody = pem.split('\n')[5]!;
+    for (const secret of ['PRIVATE KEY', keyBody, SA_EMAIL, SUBJECT, 'ya29.', '@district.example.org', 'Student.One', 'student1']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('google-admin check', () => {
+  it('reports "authenticated, N devices visible"', async () => {
+    fake.devices = Array.from({ length: 12 }, (_, i) => device(i));
+    const r = await connector.check(ctxOf({ orgUnitPath: '/Students' }));
+    expect(r).toMatchObject({ ok: true, message: 'authenticated, 12 devices visible' });
+  });
+
+  it('names a bad key file without showing it', async () => {
+    const bad = join(tmp, 'bad.json');
+    await writeFile(bad, JSON.stringify({ type: 'service_account', client_email: SA_EMAIL, private_key: 'nope' }));
+    const r = await connector.check(ctxOf({ serviceAccountKeyFile: bad }));
+    expect(r.ok).toBe(false);
+    expect(r.message).toBe('the service-account key file is not a service-account key (bad or missing: private_key)');
+    await writeFile(bad, '{not json');
+    expect((await connector.check(ctxOf({ serviceAccountKeyFile: bad }))).message).toBe('the service-account key file is not JSON');
+    expect((await connector.check(ctxOf({ serviceAccountKeyFile: join(tmp, 'missing.json') }))).message)
+      .toBe('the service-account key file cannot be read (ENOENT)');
+    // A key Google does not know (deleted in the console).
+    fake.tokenFailure = () => HttpResponse.json({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, { status: 400 });
+    const g = await connector.check(ctxOf({}));
+    expect(g).toMatchObject({ ok: false, details: { failure: 'invalid_grant' } });
+    expect(fake.countRequests).toHaveLength(0);
+  });
+
+  it('says domain-wide delegation is missing (unauthorized_client)', async () => {
+    fake.tokenFailure = () => HttpResponse.json({
+      error: 'unauthorized_client',
+      error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+    }, { status: 401 });
+    const r = await connector.check(ctxOf({}));
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/^the token request was refused \(unauthorized_client\): domain-wide delegation is missing/);
+    expect(r.details).toMatchObject({ failure: 'delegation_missing' });
+    expect(JSON.stringify(r)).not.toContain(SUBJECT);
+  });
+
+  it('says the subject is not an admin (403 notAuthorized)', async () => {
+    fake.countFailures = [() => googleError(403, 'notAuthorized', 'Not Authorized to access this resource/api')];
+    const r = await connector.check(ctxOf({}));
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain('403 notAuthorized');
+    expect(r.message).toContain('the subject is not an admin');
+    expect(r.details).toMatchObject({ failure: 'not_authorized', status: 403 });
+    expect(fake.countRequests).toHaveLength(1); // not retried
+  });
+});
+
+describe('google-admin budget', () => {
+  it('spreads queriesPerMinute as a per-second interval cap', () => {
+    expect(budget(600)).toEqual({ intervalCap: 10, interval: 1000 });
+    expect(budget(2400)).toEqual({ intervalCap: 40, interval: 1000 });
+    expect(budget(30)).toEqual({ intervalCap: 1, interval: 2000 });
+  });
+});
