@@ -3,7 +3,7 @@
  * (google-auth-library signs a JWT with a throwaway RSA key made here; no key is committed) and the Directory API.
  * Responses are shaped like the documented ones (vendor-facts §3).
  */
-import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +16,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Batch, Ctx, DeviceRecord } from '../types.js';
 import { budget, DEFAULT_TUNING, SCOPE } from './client.js';
 import { createGoogleAdmin, type GoogleAdminConfig } from './index.js';
+import {
+  device, googleError, googleHandlers, LIST_URL, makeServiceAccount, newFake, SA_EMAIL, TOKEN_URL, type Fake,
+} from './testing/fake-google.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const TOKEN_URL = 'https://oauth2.googleapis.com/token';
-const BASE = 'https://admin.googleapis.com/admin/directory/v1/customer/:customerId/devices/chromeos';
-const COUNT = /^https:\/\/admin\.googleapis\.com\/admin\/directory\/v1\/customer\/[^/]+\/devices\/chromeos:countChromeOsDevices/;
-const SA_EMAIL = 'rollcall-reader@district-proj.iam.gserviceaccount.com';
+const BASE = LIST_URL;
 const SUBJECT = 'it.admin@district.example.org';
 
 const connector = createGoogleAdmin({ ...DEFAULT_TUNING, backoffBaseMs: 5, backoffMaxMs: 20, random: () => 1 });
@@ -30,108 +30,21 @@ let tmp: string;
 let keyFile: string;
 let pem: string;
 let publicKey: KeyObject;
-
-/** The fake Google: a fleet, a page size cap, scripted failures, and every request seen. */
-interface Fake {
-  devices: unknown[];
-  /** Value the count endpoint answers (default: devices.length). */
-  count?: () => number;
-  /** Devices listed stop after this many (a list that ends early). */
-  listLimit?: number;
-  /** Scripted answers consumed one per list request before the normal page. */
-  listFailures: Array<() => Response>;
-  countFailures: Array<() => Response>;
-  tokenFailure?: () => Response;
-  tokenTtl: number[];
-  tokensIssued: number;
-  listRequests: URL[];
-  listAuth: string[];
-  countRequests: URL[];
-  tokenClaims: Array<Record<string, unknown>>;
-}
 let fake: Fake;
 
-function device(i: number, over: Record<string, unknown> = {}) {
-  return {
-    kind: 'admin#directory#chromeosdevice',
-    deviceId: `dev-${String(i).padStart(4, '0')}`,
-    serialNumber: `SN${String(i).padStart(6, '0')}`,
-    status: 'ACTIVE',
-    model: 'Acer Chromebook 311',
-    orgUnitPath: '/Students',
-    lastSync: '2026-10-01T10:00:00.000Z',
-    recentUsers: [{ type: 'USER_TYPE_MANAGED', email: `student${i}@district.example.org` }],
-    ...over,
-  };
-}
-
-const googleError = (code: number, reason: string, message: string) =>
-  HttpResponse.json({ error: { code, message, errors: [{ domain: code === 429 ? 'usageLimits' : 'global', reason, message }] } }, { status: code });
-
-function b64url(s: string): Buffer {
-  return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-}
-
-const server = setupServer(
-  http.post(TOKEN_URL, async ({ request }) => {
-    const form = new URLSearchParams(await request.text());
-    expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
-    const [h, p, s] = form.get('assertion')!.split('.');
-    // The assertion really is signed with the service account's key.
-    expect(verify('RSA-SHA256', Buffer.from(`${h}.${p}`), publicKey, b64url(s!))).toBe(true);
-    fake.tokenClaims.push(JSON.parse(b64url(p!).toString('utf8')) as Record<string, unknown>);
-    if (fake.tokenFailure) return fake.tokenFailure();
-    fake.tokensIssued++;
-    const ttl = fake.tokenTtl.shift() ?? 3600;
-    return HttpResponse.json({ access_token: `ya29.fake-token-${fake.tokensIssued}`, expires_in: ttl, token_type: 'Bearer' });
-  }),
-  http.get(COUNT, ({ request }) => {
-    fake.countRequests.push(new URL(request.url));
-    const f = fake.countFailures.shift();
-    if (f) return f();
-    return HttpResponse.json({ count: String(fake.count ? fake.count() : fake.devices.length) });
-  }),
-  http.get(BASE, ({ request }) => {
-    const url = new URL(request.url);
-    fake.listRequests.push(url);
-    fake.listAuth.push(request.headers.get('authorization') ?? '');
-    const f = fake.listFailures.shift();
-    if (f) return f();
-    const size = Number(url.searchParams.get('maxResults') ?? 100);
-    const start = Number(url.searchParams.get('pageToken')?.replace(/^tok:/, '') ?? 0);
-    const all = fake.devices.slice(0, fake.listLimit ?? fake.devices.length);
-    const page = all.slice(start, start + size);
-    const next = start + size < all.length ? { nextPageToken: `tok:${start + size}` } : {};
-    return HttpResponse.json({ kind: 'directory#chromeosdevices', ...(page.length ? { chromeosdevices: page } : {}), ...next });
-  }),
-);
+const server = setupServer(...googleHandlers(() => fake, () => publicKey));
 
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: 'error' });
   tmp = await mkdtemp(join(tmpdir(), 'google-admin-'));
-  const pair = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  pem = pair.privateKey;
-  publicKey = createPublicKey(pair.publicKey);
-  keyFile = join(tmp, 'sa.json');
-  await writeFile(keyFile, JSON.stringify({
-    type: 'service_account', project_id: 'district-proj', private_key_id: 'abc123',
-    private_key: pem, client_email: SA_EMAIL, client_id: '1234567890',
-    token_uri: TOKEN_URL,
-  }));
+  ({ keyFile, pem, publicKey } = await makeServiceAccount(tmp));
 });
 afterAll(async () => {
   server.close();
   await rm(tmp, { recursive: true, force: true });
 });
 beforeEach(() => {
-  fake = {
-    devices: [], listFailures: [], countFailures: [], tokenTtl: [], tokensIssued: 0,
-    listRequests: [], listAuth: [], countRequests: [], tokenClaims: [],
-  };
+  fake = newFake();
 });
 afterEach(() => server.resetHandlers());
 
