@@ -21,7 +21,6 @@
  * Errors never carry the gaxios error as `cause`: its `config` holds the Authorization header and the token
  * request's signed assertion. Log lines carry counts, statuses and reasons, never tokens, keys or device data.
  */
-import { readFile } from 'node:fs/promises';
 import { auth, type admin_directory_v1 } from '@googleapis/admin';
 import { admin } from '@googleapis/admin';
 import PQueue from 'p-queue';
@@ -49,7 +48,8 @@ export const DEFAULT_TUNING: RetryTuning = {
 };
 
 export interface DirectoryOptions {
-  serviceAccountKeyFile: string;
+  /** The key file's JSON text. */
+  serviceAccountKey: string;
   subject: string;
   customerId: string;
   queriesPerMinute: number;
@@ -87,25 +87,21 @@ export class GoogleApiError extends AppError {
 
 const THROTTLE_REASONS = new Set(['userRateLimitExceeded', 'quotaExceeded', 'rateLimitExceeded']);
 
-/** Reads and checks the key file; the error says what is wrong with it, never what is in it. */
-export async function readServiceAccountKey(path: string): Promise<{ email: string; key: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new GoogleApiError('bad_key', `the service-account key file cannot be read (${code})`, { path }, 'config_invalid');
-  }
+/**
+ * Checks the service-account key (the JSON text: src/config reads `serviceAccountKeyFile` into
+ * `serviceAccountKey`). The error says what is wrong with it, never what is in it.
+ */
+export function parseServiceAccountKey(text: string): { email: string; key: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new GoogleApiError('bad_key', 'the service-account key file is not JSON', { path }, 'config_invalid');
+    throw new GoogleApiError('bad_key', 'the service-account key file is not JSON', {}, 'config_invalid');
   }
   const parsed = serviceAccountKeySchema.safeParse(json);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? 'file')))].join(', ');
-    throw new GoogleApiError('bad_key', `the service-account key file is not a service-account key (bad or missing: ${fields})`, { path }, 'config_invalid');
+    throw new GoogleApiError('bad_key', `the service-account key file is not a service-account key (bad or missing: ${fields})`, {}, 'config_invalid');
   }
   return { email: parsed.data.client_email, key: parsed.data.private_key };
 }
@@ -120,7 +116,7 @@ export interface Directory {
 }
 
 export async function createDirectory(opts: DirectoryOptions): Promise<Directory> {
-  const { email, key } = await readServiceAccountKey(opts.serviceAccountKeyFile);
+  const { email, key } = parseServiceAccountKey(opts.serviceAccountKey);
   const jwt = new auth.JWT({ email, key, scopes: [SCOPE], subject: opts.subject });
   const stats = { requests: 0, retries: 0, tokenFetches: 0 };
   jwt.on('tokens', () => { stats.tokenFetches++; });

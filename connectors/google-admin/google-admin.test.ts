@@ -4,7 +4,7 @@
  * Responses are shaped like the documented ones (vendor-facts §3).
  */
 import type { KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -27,7 +27,7 @@ const SUBJECT = 'it.admin@district.example.org';
 const connector = createGoogleAdmin({ ...DEFAULT_TUNING, backoffBaseMs: 5, backoffMaxMs: 20, random: () => 1 });
 
 let tmp: string;
-let keyFile: string;
+let keyJson: string;
 let pem: string;
 let publicKey: KeyObject;
 let fake: Fake;
@@ -37,7 +37,9 @@ const server = setupServer(...googleHandlers(() => fake, () => publicKey));
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: 'error' });
   tmp = await mkdtemp(join(tmpdir(), 'google-admin-'));
-  ({ keyFile, pem, publicKey } = await makeServiceAccount(tmp));
+  const sa = await makeServiceAccount(tmp);
+  ({ pem, publicKey } = sa);
+  keyJson = await readFile(sa.keyFile, 'utf8');
 });
 afterAll(async () => {
   server.close();
@@ -51,7 +53,7 @@ afterEach(() => server.resetHandlers());
 function ctxOf(input: Record<string, unknown>, lines?: string[]): Ctx<GoogleAdminConfig> {
   const sink = new Writable({ write(chunk, _enc, cb) { lines?.push(String(chunk)); cb(); } });
   return {
-    config: connector.configSchema.parse({ serviceAccountKeyFile: keyFile, subject: SUBJECT, ...input }),
+    config: connector.configSchema.parse({ serviceAccountKey: keyJson, subject: SUBJECT, ...input }),
     http: {} as Ctx<GoogleAdminConfig>['http'],
     log: pino({ level: lines ? 'debug' : 'silent' }, sink),
     signal: new AbortController().signal,
@@ -293,15 +295,10 @@ describe('google-admin check', () => {
   });
 
   it('names a bad key file without showing it', async () => {
-    const bad = join(tmp, 'bad.json');
-    await writeFile(bad, JSON.stringify({ type: 'service_account', client_email: SA_EMAIL, private_key: 'nope' }));
-    const r = await connector.check(ctxOf({ serviceAccountKeyFile: bad }));
+    const r = await connector.check(ctxOf({ serviceAccountKey: JSON.stringify({ type: 'service_account', client_email: SA_EMAIL, private_key: 'nope' }) }));
     expect(r.ok).toBe(false);
     expect(r.message).toBe('the service-account key file is not a service-account key (bad or missing: private_key)');
-    await writeFile(bad, '{not json');
-    expect((await connector.check(ctxOf({ serviceAccountKeyFile: bad }))).message).toBe('the service-account key file is not JSON');
-    expect((await connector.check(ctxOf({ serviceAccountKeyFile: join(tmp, 'missing.json') }))).message)
-      .toBe('the service-account key file cannot be read (ENOENT)');
+    expect((await connector.check(ctxOf({ serviceAccountKey: '{not json' }))).message).toBe('the service-account key file is not JSON');
     // A key Google does not know (deleted in the console).
     fake.tokenFailure = () => HttpResponse.json({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, { status: 400 });
     const g = await connector.check(ctxOf({}));

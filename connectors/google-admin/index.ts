@@ -6,7 +6,6 @@
  * before and after the list (a device enrolled mid-read may legitimately land on either side). Otherwise the
  * read throws IncompleteReadError after its batches, so the run fails and deactivates nothing.
  */
-import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
 import { errorMessage, IncompleteReadError, isAppError } from '../shared/errors.js';
@@ -15,8 +14,12 @@ import { createDirectory, DEFAULT_TUNING, GoogleApiError, type RetryTuning, type
 import { createMapper, UNSUPPLIED } from './mapper.js';
 
 export const configSchema = z.strictObject({
-  /** Service-account key (JSON) with domain-wide delegation for the chromeos.readonly scope. */
-  serviceAccountKeyFile: z.string().refine(isAbsolute, 'must be an absolute file path'),
+  /**
+   * The service-account key (JSON text) with domain-wide delegation for the chromeos.readonly scope. The YAML
+   * says `serviceAccountKeyFile: /run/secrets/google-sa.json`; src/config reads every `*File` key into its base
+   * key, so the connector receives the file's content here (or `serviceAccountKey: ${ENV}` directly).
+   */
+  serviceAccountKey: z.string().min(1, 'required (give serviceAccountKeyFile)'),
   /** The admin the service account acts as. */
   subject: z.string().trim().regex(/^[^\s@]+@[^\s@]+$/, 'must be an admin email address'),
   customerId: z.string().trim().min(1).default('my_customer'),
@@ -44,7 +47,7 @@ function scopeOf(c: GoogleAdminConfig): Scope {
 export function createGoogleAdmin(tuning: RetryTuning = DEFAULT_TUNING): SourceConnector<GoogleAdminConfig> {
   const directory = (ctx: Ctx<GoogleAdminConfig>) =>
     createDirectory({
-      serviceAccountKeyFile: ctx.config.serviceAccountKeyFile,
+      serviceAccountKey: ctx.config.serviceAccountKey,
       subject: ctx.config.subject,
       customerId: ctx.config.customerId,
       queriesPerMinute: ctx.config.queriesPerMinute,
