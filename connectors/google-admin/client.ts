@@ -29,6 +29,8 @@ import { AppError } from '../shared/errors.js';
 import { apiErrorSchema, countSchema, listPageSchema, serviceAccountKeySchema, tokenErrorSchema, type ListPage } from './api-types.js';
 
 export const SCOPE = 'https://www.googleapis.com/auth/admin.directory.device.chromeos.readonly';
+/** Only asked for with parallelOrgUnits (orgunits.list); delegation must grant it too. */
+export const ORGUNIT_SCOPE = 'https://www.googleapis.com/auth/admin.directory.orgunit.readonly';
 
 export interface RetryTuning {
   maxAttempts: number;
@@ -48,6 +50,8 @@ export const DEFAULT_TUNING: RetryTuning = {
 };
 
 export interface DirectoryOptions {
+  /** OAuth scopes for the token (SCOPE, plus ORGUNIT_SCOPE when org units are listed). */
+  scopes: string[];
   /** The key file's JSON text. */
   serviceAccountKey: string;
   subject: string;
@@ -61,8 +65,17 @@ export interface DirectoryOptions {
 }
 
 export interface Scope {
+  /** Path minus the leading `/` (as the API wants it), or an org unit id. Absent: the whole customer. */
   orgUnitPath?: string;
+  /** includeChildOrgunits (default true): false reads the org unit's own devices only. */
+  children?: boolean;
   query?: string;
+}
+
+export interface OrgUnit {
+  orgUnitPath: string;
+  orgUnitId?: string;
+  parentOrgUnitId?: string;
 }
 
 /** The failure classes `check` reports and tests assert on. */
@@ -111,13 +124,15 @@ export interface Directory {
   listPage(scope: Scope, maxResults: number, pageToken: string | undefined): Promise<ListPage>;
   /** countChromeOsDevices for the same scope (the list's `query` is the count's `filter`). */
   count(scope: Scope): Promise<number>;
+  /** Every org unit under `root` (path minus the leading /; absent = the customer's root), not the root itself. */
+  orgUnits(root: string | undefined): Promise<OrgUnit[]>;
   /** Requests made, retries and token fetches, for the end-of-read log line. */
   readonly stats: { requests: number; retries: number; tokenFetches: number };
 }
 
 export async function createDirectory(opts: DirectoryOptions): Promise<Directory> {
   const { email, key } = parseServiceAccountKey(opts.serviceAccountKey);
-  const jwt = new auth.JWT({ email, key, scopes: [SCOPE], subject: opts.subject });
+  const jwt = new auth.JWT({ email, key, scopes: opts.scopes, subject: opts.subject });
   const stats = { requests: 0, retries: 0, tokenFetches: 0 };
   jwt.on('tokens', () => { stats.tokenFetches++; });
   // See the header: gaxios retries off for API calls and the token request alike; `call()` retries.
@@ -178,7 +193,7 @@ export async function createDirectory(opts: DirectoryOptions): Promise<Directory
     }
   }
 
-  const ou = (s: Scope) => (s.orgUnitPath ? { orgUnitPath: s.orgUnitPath, includeChildOrgunits: true } : {});
+  const ou = (s: Scope) => (s.orgUnitPath ? { orgUnitPath: s.orgUnitPath, includeChildOrgunits: s.children !== false } : {});
 
   return {
     stats,
@@ -195,6 +210,15 @@ export async function createDirectory(opts: DirectoryOptions): Promise<Directory
       const page = listPageSchema.safeParse(data);
       if (!page.success) throw new GoogleApiError('http', 'chromeosdevices.list answered a body that is not a device page', {}, 'http_bad_body');
       return page.data;
+    },
+    async orgUnits(root) {
+      const data = await call('orgunits.list', () => api.orgunits.list({
+        customerId: opts.customerId, type: 'all', ...(root ? { orgUnitPath: root } : {}),
+      }, { retry: false }));
+      const units = (data.organizationUnits ?? []).flatMap((u) => (u.orgUnitPath
+        ? [{ orgUnitPath: u.orgUnitPath, ...(u.orgUnitId ? { orgUnitId: u.orgUnitId } : {}), ...(u.parentOrgUnitId ? { parentOrgUnitId: u.parentOrgUnitId } : {}) }]
+        : []));
+      return units;
     },
     async count(scope) {
       const params: admin_directory_v1.Params$Resource$Customer$Devices$Chromeos$Countchromeosdevices = {
@@ -256,7 +280,7 @@ function tokenError(status: number, body: unknown): GoogleApiError {
   const code = t.success ? t.data.error : undefined;
   if (code === 'unauthorized_client') {
     return new GoogleApiError('delegation_missing',
-      `the token request was refused (unauthorized_client): domain-wide delegation is missing for this service account's client id, or the scope ${SCOPE} is not granted to it`,
+      `the token request was refused (unauthorized_client): domain-wide delegation is missing for this service account's client id, or the scopes requested are not all granted to it (${SCOPE}; with parallelOrgUnits also ${ORGUNIT_SCOPE})`,
       { status, error: code });
   }
   if (code === 'invalid_grant') {

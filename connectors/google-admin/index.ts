@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
 import { errorMessage, IncompleteReadError, isAppError } from '../shared/errors.js';
 import type { Batch, CheckResult, Ctx, ReadOptions, SourceConnector } from '../types.js';
-import { createDirectory, DEFAULT_TUNING, GoogleApiError, type RetryTuning, type Scope } from './client.js';
+import {
+  createDirectory, DEFAULT_TUNING, GoogleApiError, ORGUNIT_SCOPE, SCOPE, type Directory, type RetryTuning, type Scope,
+} from './client.js';
 import { createMapper, UNSUPPLIED } from './mapper.js';
+import { mergeBounded } from './merge.js';
 
 export const configSchema = z.strictObject({
   /**
@@ -31,7 +34,10 @@ export const configSchema = z.strictObject({
   queriesPerMinute: z.number().int().min(1).max(2400).default(600),
   /** Page size. The docs say ≤300, the server has refused >200 before. */
   maxResults: z.number().int().min(1).max(300).default(200),
-  /** Accepted for the documented config; not implemented yet: org units are read in one sequential list. */
+  /**
+   * Read this many org units at once (orgunits.list, then each org unit's own devices, each checked against its
+   * own count). Needs the admin.directory.orgunit.readonly scope in the delegation as well. Off: one list.
+   */
   parallelOrgUnits: z.number().int().min(1).max(16).optional(),
   batchSize: z.number().int().positive().max(50_000).default(1000),
 });
@@ -43,15 +49,68 @@ function scopeOf(c: GoogleAdminConfig): Scope {
   return { ...(ou ? { orgUnitPath: ou } : {}), ...(c.query ? { query: c.query } : {}) };
 }
 
+interface Unit {
+  /** The org unit path for messages (`/Students/Lincoln`). */
+  label: string;
+  scope: Scope;
+}
+
+interface UnitPage {
+  unit: string;
+  page: number;
+  items: unknown[];
+}
+
+const within = (n: number, a: number, b: number) => n >= Math.min(a, b) && n <= Math.max(a, b);
+
+/**
+ * One unit's pages. With several units, each is checked against its own count (before and after its list):
+ * a unit that ends early fails the read at once instead of after every other org unit was read.
+ */
+async function* unitPages(dir: Directory, unit: Unit, maxResults: number, ownCount: boolean): AsyncGenerator<UnitPage> {
+  const before = ownCount ? await dir.count(unit.scope) : 0;
+  const ids = new Set<string>();
+  let withoutId = 0;
+  const tokens = new Set<string>();
+  let token: string | undefined;
+  let page = 0;
+  do {
+    page++;
+    const p = await dir.listPage(unit.scope, maxResults, token);
+    const items = p.chromeosdevices ?? [];
+    for (const item of items) {
+      const id = (item as { deviceId?: unknown } | null)?.deviceId;
+      if (typeof id === 'string' && id !== '') ids.add(id);
+      else withoutId++;
+    }
+    token = p.nextPageToken || undefined;
+    if (token && tokens.has(token)) {
+      throw new IncompleteReadError(`google-admin: the Directory API returned a page token it had already given (${unit.label}); the list would loop`, { page, orgUnit: unit.label });
+    }
+    if (token) tokens.add(token);
+    yield { unit: unit.label, page, items };
+  } while (token);
+  if (!ownCount) return;
+  const after = await dir.count(unit.scope);
+  const listed = ids.size + withoutId;
+  if (!within(listed, before, after)) {
+    throw new IncompleteReadError(
+      `google-admin: org unit ${unit.label}: listed ${listed} devices but countChromeOsDevices says ${before === after ? after : `${before} then ${after}`}; the read is not complete, so nothing is deactivated`,
+      { listed, countBefore: before, countAfter: after, orgUnit: unit.label },
+    );
+  }
+}
+
 /** The connector; `tuning` is the retry timing (tests shorten the backoff; the product uses the defaults). */
 export function createGoogleAdmin(tuning: RetryTuning = DEFAULT_TUNING): SourceConnector<GoogleAdminConfig> {
-  const directory = (ctx: Ctx<GoogleAdminConfig>) =>
+  const directory = (ctx: Ctx<GoogleAdminConfig>, orgUnits = false) =>
     createDirectory({
+      scopes: orgUnits ? [SCOPE, ORGUNIT_SCOPE] : [SCOPE],
       serviceAccountKey: ctx.config.serviceAccountKey,
       subject: ctx.config.subject,
       customerId: ctx.config.customerId,
       queriesPerMinute: ctx.config.queriesPerMinute,
-      concurrency: 1,
+      concurrency: orgUnits ? (ctx.config.parallelOrgUnits ?? 1) : 1,
       log: ctx.log,
       signal: ctx.signal,
       tuning,
@@ -77,56 +136,61 @@ export function createGoogleAdmin(tuning: RetryTuning = DEFAULT_TUNING): SourceC
     const { config } = ctx;
     const log = ctx.log.child({ connector: 'google-admin' });
     const scope = scopeOf(config);
-    const dir = await directory(ctx);
+    const parallel = (config.parallelOrgUnits ?? 1) > 1;
+    const dir = await directory(ctx, parallel);
     const countBefore = await dir.count(scope);
 
-    const notices = config.parallelOrgUnits && config.parallelOrgUnits > 1
-      ? ['parallelOrgUnits is not implemented yet: the devices were read as one sequential list']
-      : [];
-    const batcher = new Batcher('devices', { size: config.batchSize, processingMode: 'bulk', unsupplied: UNSUPPLIED, notices });
+    // The units read: the whole scope as one list, or (parallelOrgUnits) each org unit's own devices, each
+    // checked against its own count, plus the whole scope's count over all of them.
+    let units: Unit[] = [{ label: config.orgUnitPath ?? '/', scope }];
+    if (parallel) {
+      const children = await dir.orgUnits(scope.orgUnitPath);
+      if (children.length > 0) {
+        // The scope's own org unit: its path, or for the customer's root its id (the parent of the top OUs).
+        const rootId = children.find((u) => u.parentOrgUnitId && !children.some((c) => c.orgUnitId === u.parentOrgUnitId))?.parentOrgUnitId;
+        const own = scope.orgUnitPath ?? rootId;
+        if (own === undefined) throw new IncompleteReadError('google-admin: orgunits.list did not name the root org unit, so it cannot be read on its own', {});
+        units = [
+          { label: config.orgUnitPath ?? '/', scope: { ...scope, orgUnitPath: own, children: false } },
+          ...children.map((u) => ({ label: u.orgUnitPath, scope: { ...scope, orgUnitPath: u.orgUnitPath.replace(/^\/+/, ''), children: false } })),
+        ];
+      }
+    }
+
+    const batcher = new Batcher('devices', { size: config.batchSize, processingMode: 'bulk', unsupplied: UNSUPPLIED });
     const mapper = createMapper();
-    // Distinct devices listed, for the completeness check (a device listed twice by shifted paging counts once).
+    // Distinct devices listed over the whole read (a device listed twice by shifted paging counts once).
     const ids = new Set<string>();
     let withoutId = 0;
     let items = 0;
-    let page = 0;
-    let token: string | undefined;
-    const tokens = new Set<string>();
-    do {
-      page++;
-      const p = await dir.listPage(scope, config.maxResults, token);
-      const location = `chromeosdevices page ${page}`;
-      for (const item of p.chromeosdevices ?? []) {
+    let pages = 0;
+    const many = units.length > 1;
+    for await (const p of mergeBounded(units.map((u) => () => unitPages(dir, u, config.maxResults, many)), config.parallelOrgUnits ?? 1)) {
+      pages++;
+      const location = many ? `chromeosdevices ${p.unit} page ${p.page}` : `chromeosdevices page ${p.page}`;
+      for (const item of p.items) {
         items++;
         const id = (item as { deviceId?: unknown } | null)?.deviceId;
         if (typeof id === 'string' && id !== '') ids.add(id);
         else withoutId++;
         const out = batcher.add(mapper.map(item, location));
-        if (out) yield { ...out, checkpoint: { page } };
+        if (out) yield { ...out, checkpoint: { pages } };
       }
-      token = p.nextPageToken || undefined;
-      if (token && tokens.has(token)) {
-        throw new IncompleteReadError('google-admin: the Directory API returned a page token it had already given; the list would loop', { page });
-      }
-      if (token) tokens.add(token);
-      log.debug({ page, devices: p.chromeosdevices?.length ?? 0, more: token !== undefined }, 'google-admin: page read');
-    } while (token);
+    }
     const last = batcher.end();
-    if (last) yield { ...last, checkpoint: { page } };
+    if (last) yield { ...last, checkpoint: { pages } };
 
     const countAfter = await dir.count(scope);
     const listed = ids.size + withoutId;
     const summary = {
-      pages: page, items, listed, countBefore, countAfter, ...batcher.totals,
+      units: units.length, pages, items, listed, countBefore, countAfter, ...batcher.totals,
       duplicates: mapper.stats.duplicates, annotatedUserNotEmail: mapper.stats.userEmailNotEmail, ...dir.stats,
     };
-    const lo = Math.min(countBefore, countAfter);
-    const hi = Math.max(countBefore, countAfter);
-    if (listed < lo || listed > hi) {
+    if (!within(listed, countBefore, countAfter)) {
       log.warn(summary, 'google-admin: the list and the count disagree');
       throw new IncompleteReadError(
         `google-admin: listed ${listed} devices but countChromeOsDevices says ${countBefore === countAfter ? countAfter : `${countBefore} then ${countAfter}`}; the read is not complete, so nothing is deactivated`,
-        { listed, countBefore, countAfter, pages: page, ...(config.orgUnitPath ? { orgUnitPath: config.orgUnitPath } : {}) },
+        { listed, countBefore, countAfter, pages, ...(config.orgUnitPath ? { orgUnitPath: config.orgUnitPath } : {}) },
       );
     }
     log.info(summary, 'google-admin: read complete');
