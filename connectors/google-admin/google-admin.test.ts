@@ -14,7 +14,7 @@ import { setupServer } from 'msw/node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Batch, Ctx, DeviceRecord } from '../types.js';
-import { budget, DEFAULT_TUNING, SCOPE } from './client.js';
+import { budget, DEFAULT_TUNING, ORGUNIT_SCOPE, SCOPE } from './client.js';
 import { createGoogleAdmin, type GoogleAdminConfig } from './index.js';
 import {
   device, googleError, googleHandlers, LIST_URL, makeServiceAccount, newFake, SA_EMAIL, TOKEN_URL, type Fake,
@@ -334,5 +334,65 @@ describe('google-admin budget', () => {
     expect(budget(600)).toEqual({ intervalCap: 10, interval: 1000 });
     expect(budget(2400)).toEqual({ intervalCap: 40, interval: 1000 });
     expect(budget(30)).toEqual({ intervalCap: 1, interval: 2000 });
+  });
+});
+
+describe('google-admin parallelOrgUnits', () => {
+  const ous = [
+    { orgUnitPath: '/Students', orgUnitId: 'id:stu', parentOrgUnitId: 'id:root' },
+    { orgUnitPath: '/Students/Lincoln', orgUnitId: 'id:lin', parentOrgUnitId: 'id:stu' },
+    { orgUnitPath: '/Students/Lincoln/G5', orgUnitId: 'id:g5', parentOrgUnitId: 'id:lin' },
+    { orgUnitPath: '/Staff', orgUnitId: 'id:staff', parentOrgUnitId: 'id:root' },
+  ];
+  const fleet = () => [
+    ...Array.from({ length: 3 }, (_, i) => device(i, { orgUnitPath: '/' })),
+    ...Array.from({ length: 5 }, (_, i) => device(10 + i, { orgUnitPath: '/Students' })),
+    ...Array.from({ length: 4 }, (_, i) => device(20 + i, { orgUnitPath: '/Students/Lincoln' })),
+    ...Array.from({ length: 5 }, (_, i) => device(30 + i, { orgUnitPath: '/Students/Lincoln/G5' })),
+    ...Array.from({ length: 3 }, (_, i) => device(40 + i, { orgUnitPath: '/Staff' })),
+  ];
+  const ids = (xs: unknown[]) => xs.map((d) => (d as { deviceId: string }).deviceId).sort();
+
+  it('lists the org units and reads each on its own, at most N at once, every device once', async () => {
+    fake.devices = fleet();
+    fake.orgUnits = ous;
+    fake.pageDelayMs = 40;
+    const bs = await readAll({ parallelOrgUnits: 3, maxResults: 2 });
+    expect(records(bs).map((r) => r.externalId).sort()).toEqual(ids(fake.devices));
+    expect(bs.flatMap((b) => b.rejects)).toEqual([]);
+    expect(fake.orgUnitRequests).toHaveLength(1);
+    expect(fake.orgUnitRequests[0]!.searchParams.get('type')).toBe('all');
+    // The root by its id (the parent of the top org units), every unit without its children.
+    const read = new Set(fake.listRequests.map((u) => u.searchParams.get('orgUnitPath')));
+    expect(read).toEqual(new Set(['id:root', 'Students', 'Students/Lincoln', 'Students/Lincoln/G5', 'Staff']));
+    expect(fake.listRequests.every((u) => u.searchParams.get('includeChildOrgunits') === 'false')).toBe(true);
+    expect(fake.maxInFlight).toBeGreaterThan(1);
+    expect(fake.maxInFlight).toBeLessThanOrEqual(3);
+    // Each unit's own count before and after, and the whole scope's before and after.
+    expect(fake.countRequests).toHaveLength(5 * 2 + 2);
+    expect(String(fake.tokenClaims[0]!.scope).split(' ')).toEqual([SCOPE, ORGUNIT_SCOPE]);
+  });
+
+  it('keeps to the configured org unit and its children', async () => {
+    fake.devices = fleet();
+    fake.orgUnits = ous.filter((u) => u.orgUnitPath.startsWith('/Students/')); // what Google answers for Students
+    const rs = records(await readAll({ parallelOrgUnits: 2, orgUnitPath: '/Students' }));
+    expect(rs.map((r) => r.externalId).sort()).toEqual(ids(fake.devices.filter((d) => (d as { orgUnitPath: string }).orgUnitPath.startsWith('/Students'))));
+    expect(fake.orgUnitRequests[0]!.searchParams.get('orgUnitPath')).toBe('Students');
+    expect(new Set(fake.listRequests.map((u) => u.searchParams.get('orgUnitPath')))).toEqual(new Set(['Students', 'Students/Lincoln', 'Students/Lincoln/G5']));
+  });
+
+  it('fails when one org unit list ends early, naming the org unit', async () => {
+    fake.devices = fleet();
+    fake.orgUnits = ous;
+    server.use(http.get(BASE, ({ request }) => {
+      const url = new URL(request.url);
+      if (url.searchParams.get('orgUnitPath') !== 'Staff') return undefined;
+      fake.listRequests.push(url);
+      // One device and no nextPageToken, while Staff holds three.
+      return HttpResponse.json({ kind: 'directory#chromeosdevices', chromeosdevices: [device(40, { orgUnitPath: '/Staff' })] });
+    }));
+    const { error } = await readUntilThrow({ parallelOrgUnits: 2, maxResults: 2 });
+    expect(error).toMatchObject({ code: 'incomplete_read', context: { orgUnit: '/Staff', listed: 1, countBefore: 3, countAfter: 3 } });
   });
 });

@@ -12,6 +12,7 @@ import { http, HttpResponse } from 'msw';
 export const TOKEN_URL = 'https://oauth2.googleapis.com/token';
 export const LIST_URL = 'https://admin.googleapis.com/admin/directory/v1/customer/:customerId/devices/chromeos';
 export const COUNT_URL = /^https:\/\/admin\.googleapis\.com\/admin\/directory\/v1\/customer\/[^/]+\/devices\/chromeos:countChromeOsDevices/;
+export const ORGUNITS_URL = 'https://admin.googleapis.com/admin/directory/v1/customer/:customerId/orgunits';
 export const SA_EMAIL = 'rollcall-reader@district-proj.iam.gserviceaccount.com';
 
 /** The fake's state: a fleet, scripted failures, and every request seen. */
@@ -32,12 +33,21 @@ export interface Fake {
   listAuth: string[];
   countRequests: URL[];
   tokenClaims: Array<Record<string, unknown>>;
+  /** orgunits.list answer (all org units under the customer's root, id `id:root`). */
+  orgUnits: Array<{ orgUnitPath: string; orgUnitId: string; parentOrgUnitId: string }>;
+  orgUnitRequests: URL[];
+  /** Delay before each list page answers (ms). */
+  pageDelayMs: number;
+  /** List requests in flight now, and the most seen at once. */
+  inFlight: number;
+  maxInFlight: number;
 }
 
 export function newFake(): Fake {
   return {
     devices: [], listFailures: [], countFailures: [], tokenTtl: [], tokensIssued: 0,
     listRequests: [], listAuth: [], countRequests: [], tokenClaims: [],
+    orgUnits: [], orgUnitRequests: [], pageDelayMs: 0, inFlight: 0, maxInFlight: 0,
   };
 }
 
@@ -81,6 +91,20 @@ export function device(i: number, over: Record<string, unknown> = {}) {
 export const googleError = (code: number, reason: string, message: string) =>
   HttpResponse.json({ error: { code, message, errors: [{ domain: code === 429 ? 'usageLimits' : 'global', reason, message }] } }, { status: code });
 
+/** The devices a list or count for this URL's orgUnitPath / includeChildOrgunits covers. */
+function inScope(fake: Fake, url: URL, devices: unknown[]): unknown[] {
+  const p = url.searchParams.get('orgUnitPath');
+  if (p === null) return devices;
+  const path = p.startsWith('id:')
+    ? (p === 'id:root' ? '/' : fake.orgUnits.find((u) => u.orgUnitId === p)?.orgUnitPath)
+    : `/${p.replace(/^\/+/, '')}`;
+  const children = url.searchParams.get('includeChildOrgunits') === 'true';
+  return devices.filter((d) => {
+    const ou = (d as { orgUnitPath?: string }).orgUnitPath ?? '/';
+    return ou === path || (children && (path === '/' || ou.startsWith(`${path}/`)));
+  });
+}
+
 const b64url = (s: string) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 
 /** The handlers, reading the current fake and key through the getters (tests swap them per case). */
@@ -106,9 +130,14 @@ export function googleHandlers(state: () => Fake, key: () => KeyObject) {
       fake.countRequests.push(new URL(request.url));
       const f = fake.countFailures.shift();
       if (f) return f();
-      return HttpResponse.json({ count: String(fake.count ? fake.count() : fake.devices.length) });
+      return HttpResponse.json({ count: String(fake.count ? fake.count() : inScope(fake, new URL(request.url), fake.devices).length) });
     }),
-    http.get(LIST_URL, ({ request }) => {
+    http.get(ORGUNITS_URL, ({ request }) => {
+      const fake = state();
+      fake.orgUnitRequests.push(new URL(request.url));
+      return HttpResponse.json({ kind: 'admin#directory#orgUnits', organizationUnits: fake.orgUnits.map((u) => ({ kind: 'admin#directory#orgUnit', name: u.orgUnitPath.split('/').pop(), ...u })) });
+    }),
+    http.get(LIST_URL, async ({ request }) => {
       const fake = state();
       const url = new URL(request.url);
       fake.listRequests.push(url);
@@ -117,7 +146,13 @@ export function googleHandlers(state: () => Fake, key: () => KeyObject) {
       if (f) return f();
       const size = Number(url.searchParams.get('maxResults') ?? 100);
       const start = Number(url.searchParams.get('pageToken')?.replace(/^tok:/, '') ?? 0);
-      const all = fake.devices.slice(0, fake.listLimit ?? fake.devices.length);
+      const all = inScope(fake, url, fake.devices.slice(0, fake.listLimit ?? fake.devices.length));
+      if (fake.pageDelayMs > 0) {
+        fake.inFlight++;
+        fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
+        await new Promise((r) => setTimeout(r, fake.pageDelayMs));
+        fake.inFlight--;
+      }
       const page = all.slice(start, start + size);
       const next = start + size < all.length ? { nextPageToken: `tok:${start + size}` } : {};
       return HttpResponse.json({ kind: 'directory#chromeosdevices', ...(page.length ? { chromeosdevices: page } : {}), ...next });
