@@ -250,13 +250,19 @@ function classify(e: unknown): Classified {
   const err = e as { response?: { status?: number; data?: unknown; headers?: unknown; config?: { url?: unknown } }; code?: unknown; name?: string };
   const res = err?.response;
   if (!res || typeof res.status !== 'number') {
-    if (err?.name === 'AbortError') return { kind: 'fail', error: e as Error };
-    // No response: a network failure (DNS, reset, timeout). Retryable; the code (ECONNRESET) is safe to show.
+    // No response from a request gaxios made (it has `config`): a network failure (DNS, reset, timeout),
+    // retryable; its code (ECONNRESET) is safe to show. Anything else (an abort, a bug) is not retried.
+    const fromGaxios = typeof e === 'object' && e !== null && 'config' in e && err?.name !== 'AbortError';
+    if (!fromGaxios) return { kind: 'fail', error: e as Error };
     return { kind: 'retry', reason: typeof err?.code === 'string' ? err.code : undefined };
   }
   const status = res.status;
   const isToken = String(res.config?.url ?? '').startsWith('https://oauth2.googleapis.com/token');
-  if (isToken) return { kind: 'fail', error: tokenError(status, res.data) };
+  if (isToken) {
+    // The token endpoint's own outages and throttling are retried like the API's; its refusals are final.
+    if (status === 429 || status >= 500) return { kind: 'retry', status, reason: 'token endpoint', retryAfterMs: retryAfter(res.headers) };
+    return { kind: 'fail', error: tokenError(status, res.data) };
+  }
   const api = apiErrorSchema.safeParse(res.data);
   const reason = api.success ? api.data.error.errors?.[0]?.reason : undefined;
   if (status === 429 || (status === 403 && reason && THROTTLE_REASONS.has(reason)) || status >= 500) {

@@ -396,3 +396,21 @@ describe('google-admin parallelOrgUnits', () => {
     expect(error).toMatchObject({ code: 'incomplete_read', context: { orgUnit: '/Staff', listed: 1, countBefore: 3, countAfter: 3 } });
   });
 });
+
+describe('google-admin token endpoint', () => {
+  it('retries a token endpoint outage (503) in the same layer, then reads', async () => {
+    fake.devices = [device(1)];
+    let failures = 1;
+    server.use(http.post(TOKEN_URL, () => (failures-- > 0 ? new HttpResponse('unavailable', { status: 503 }) : undefined)));
+    expect(records(await readAll())).toHaveLength(1);
+    expect(fake.tokensIssued).toBe(1);
+  });
+
+  it('check with parallelOrgUnits also lists org units (their scope must be delegated)', async () => {
+    fake.devices = [device(1)];
+    const r = await connector.check(ctxOf({ parallelOrgUnits: 2 }));
+    expect(r).toMatchObject({ ok: true, message: 'authenticated, 1 devices visible' });
+    expect(fake.orgUnitRequests).toHaveLength(1);
+    expect(String(fake.tokenClaims[0]!.scope).split(' ')).toContain(ORGUNIT_SCOPE);
+  });
+});

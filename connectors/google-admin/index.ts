@@ -118,8 +118,11 @@ export function createGoogleAdmin(tuning: RetryTuning = DEFAULT_TUNING): SourceC
 
   async function check(ctx: Ctx<GoogleAdminConfig>): Promise<CheckResult> {
     try {
-      const dir = await directory(ctx);
+      // With parallelOrgUnits the read also lists org units: check that scope is delegated too.
+      const parallel = (ctx.config.parallelOrgUnits ?? 1) > 1;
+      const dir = await directory(ctx, parallel);
       const n = await dir.count(scopeOf(ctx.config));
+      if (parallel) await dir.orgUnits(scopeOf(ctx.config).orgUnitPath);
       return {
         ok: true,
         message: `authenticated, ${n} devices visible`,
