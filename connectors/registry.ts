@@ -4,6 +4,7 @@
  */
 import { clever } from './clever/index.js';
 import { deviceCsv } from './device-csv/index.js';
+import { googleAdmin } from './google-admin/index.js';
 import { intune } from './intune/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
 import { onerosterRest } from './oneroster-rest/index.js';
@@ -13,6 +14,7 @@ import type { SourceConnector, TicketSink } from './types.js';
 export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [onerosterCsv.kind]: onerosterCsv,
   [deviceCsv.kind]: deviceCsv,
+  [googleAdmin.kind]: googleAdmin,
   [intune.kind]: intune,
   [onerosterRest.kind]: onerosterRest,
   [clever.kind]: clever,
