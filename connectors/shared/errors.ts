@@ -3,5 +3,5 @@
  * boundary in eslint.config.js): the only door from a connector into the product is connectors/shared.
  */
 export {
-  AppError, IncompleteReadError, SourceFormatError, errorMessage, isAppError,
+  AppError, HttpError, IncompleteReadError, SourceFormatError, errorMessage, isAppError,
 } from '../../src/errors.js';

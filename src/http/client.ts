@@ -6,7 +6,7 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { HttpError } from '../errors.js';
+import { AppError, HttpError } from '../errors.js';
 import { fullJitterDelay, parseRetryAfter, sleep } from './retry.js';
 
 export interface HttpClientOptions {
@@ -158,6 +158,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         }
       } catch (e) {
         if (e instanceof HttpError) throw e;
+        // An auth hook that knows its failure is final (a wrong secret, a revoked key) says so: no retries.
+        if (e instanceof AppError && !e.retryable) throw e;
         if (o.signal?.aborted) throw new HttpError('http_aborted', `${opts.name}: request aborted`, { context: where, cause: e });
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
         lastError = timedOut

@@ -4,6 +4,7 @@ import { setupServer } from 'msw/node';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
 import type { HttpNeeds, HttpNeedsDeps, SourceConnector } from '../../connectors/types.js';
 import { deviceCsv } from '../../connectors/device-csv/index.js';
 import type { SourceConfig } from '../../src/config/index.js';
@@ -87,6 +88,19 @@ describe('ctx.http from a connector\'s HttpNeeds', () => {
     expect(res.body.ok).toBe(true);
     expect(auths).toEqual(['Bearer k1', 'Bearer k2']);
     expect(seen.refreshes).toBe(1);
+  });
+
+  it('does not retry an auth hook that fails for good (a wrong secret), and retries one that may recover', async () => {
+    let calls = 0;
+    const final = fakeConnector({ auth: { headers: async () => { calls++; throw new AppError('http_status', 'token endpoint answered 401: invalid_client'); } } });
+    await expect(ctxFor(source(final.connector, { token: 'k' })).http.json('devices')).rejects.toThrow(/invalid_client/);
+    expect(calls).toBe(1);
+    let flaky = 0;
+    server.use(http.get(`${base}/devices`, () => HttpResponse.json({ ok: true })));
+    const transient = fakeConnector({ auth: { headers: async () => { if (flaky++ === 0) throw new Error('socket hang up'); return {}; } } });
+    const ctx = createConnectorCtx(source(transient.connector, { token: 'k' }), log, new AbortController().signal);
+    expect((await ctx.http.json<{ ok: boolean }>('devices')).body.ok).toBe(true);
+    expect(flaky).toBe(2);
   });
 
   it('fails with http_status 401 on a second 401, without looping', async () => {
