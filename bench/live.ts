@@ -61,6 +61,13 @@ function config(file: string, db: string, source: string[]): void {
   ].join('\n'));
 }
 
+/** The connector's read alone (phase.ts parse: records counted and dropped, no database). */
+function readOnly(o: LiveOptions, name: string, source: string[], preload: string[], env: Record<string, string>): Promise<Json> {
+  const file = path.join(o.work, `live-${name}-read.yaml`);
+  config(file, '{ dataDir: memory:// }', source);
+  return child([...preload.flatMap((p) => ['--import', p]), path.join(here, 'phase.ts'), 'parse', file], env);
+}
+
 async function measuredSync(o: LiveOptions, name: string, source: string[], preload: string[], env: Record<string, string>): Promise<Json> {
   const db = await o.database();
   const file = path.join(o.work, `live-${name}.yaml`);
@@ -83,8 +90,7 @@ async function sis(o: LiveOptions): Promise<Record<string, unknown>> {
     const fetchFloor = await child([path.join(here, 'live-fetch.ts'), 'sis', fake.base, String(pageSize), String(concurrency)]);
     o.log(`live sis: fetch floor ${JSON.stringify(fetchFloor)}`);
     writeFileSync(path.join(o.work, 'sis-secret'), 'bench-secret\n');
-    fake.pages = 0;
-    const sync = await measuredSync(o, 'sis', [
+    const sisSource = [
       '  - id: sis',
       '    kind: oneroster-rest',
       '    version: "1.2"',
@@ -94,11 +100,15 @@ async function sis(o: LiveOptions): Promise<Record<string, unknown>> {
       `    maxConcurrency: ${concurrency}`,
       '    allowInsecure: true',
       '    batchSize: 5000',
-    ], [], {});
+    ];
+    const read = await readOnly(o, 'sis', sisSource, [], {});
+    o.log(`live sis: connector read alone ${JSON.stringify(read)}`);
+    fake.pages = 0;
+    const sync = await measuredSync(o, 'sis', sisSource, [], {});
     o.log(`live sis: sync ${JSON.stringify(sync)} (${fake.pages} pages)`);
     return {
       users: data.users.length, enrollments: data.enrollments.length, orgs: data.orgs.length, pageSize, concurrency, pageDelayMs: o.sis.delayMs,
-      pages: fake.pages, fetch: fetchFloor, sync, ratio: ratio(sync.ms!, fetchFloor.ms!),
+      pages: fake.pages, fetch: fetchFloor, read: { ...read, ratio: ratio(read.ms!, fetchFloor.ms!) }, sync, ratio: ratio(sync.ms!, fetchFloor.ms!),
     };
   } finally {
     await fake.close();
@@ -130,6 +140,10 @@ async function mdm(o: LiveOptions): Promise<Record<string, unknown>> {
       ...(parallel ? [`    parallelOrgUnits: ${parallel}`] : []),
     ];
     const env = { ROLLCALL_TEST_GOOGLE_URL: google.base };
+    const readSeq = await readOnly(o, 'google-seq', source(), [GOOGLE_PRELOAD], env);
+    o.log(`live mdm: google read alone, parallelOrgUnits off ${JSON.stringify(readSeq)}`);
+    const readPar = await readOnly(o, 'google-par', source(4), [GOOGLE_PRELOAD], env);
+    o.log(`live mdm: google read alone, parallelOrgUnits 4 ${JSON.stringify(readPar)}`);
     google.pages = 0;
     const sequential = await measuredSync(o, 'google-seq', source(), [GOOGLE_PRELOAD], env);
     const seqPages = google.pages;
@@ -139,8 +153,8 @@ async function mdm(o: LiveOptions): Promise<Record<string, unknown>> {
     o.log(`live mdm: google sync, parallelOrgUnits 4 ${JSON.stringify(parallel)} (${google.pages} pages)`);
     out.google = {
       devices: g.devices, orgUnits: g.orgUnits, maxResults: g.maxResults, pageDelayMs: g.delayMs, fetch: fetchFloor,
-      sequential: { ...sequential, pages: seqPages, ratio: ratio(sequential.ms!, fetchFloor.ms!) },
-      parallel4: { ...parallel, pages: google.pages, ratio: ratio(parallel.ms!, fetchFloor.ms!) },
+      sequential: { ...sequential, pages: seqPages, ratio: ratio(sequential.ms!, fetchFloor.ms!), read: { ...readSeq, ratio: ratio(readSeq.ms!, fetchFloor.ms!) } },
+      parallel4: { ...parallel, pages: google.pages, ratio: ratio(parallel.ms!, fetchFloor.ms!), read: { ...readPar, ratio: ratio(readPar.ms!, fetchFloor.ms!) } },
     };
   } finally {
     await google.close();
@@ -152,17 +166,21 @@ async function mdm(o: LiveOptions): Promise<Record<string, unknown>> {
     const fetchFloor = await child([path.join(here, 'live-fetch.ts'), 'graph', graph.base]);
     o.log(`live mdm: graph sequential fetch floor ${JSON.stringify(fetchFloor)}`);
     writeFileSync(path.join(o.work, 'graph-secret'), 'bench-secret\n');
-    graph.pages = 0;
-    const sync = await measuredSync(o, 'intune', [
+    const intuneSource = [
       '  - id: intune',
       '    kind: intune',
       `    tenantId: ${TENANT}`,
       '    clientId: 99999999-8888-4777-8666-555555555555',
       `    clientSecretFile: "${path.join(o.work, 'graph-secret')}"`,
       '    batchSize: 5000',
-    ], [GRAPH_PRELOAD], { ROLLCALL_TEST_ROUTE_TO: graph.base });
+    ];
+    const graphEnv = { ROLLCALL_TEST_ROUTE_TO: graph.base };
+    const read = await readOnly(o, 'intune', intuneSource, [GRAPH_PRELOAD], graphEnv);
+    o.log(`live mdm: intune read alone ${JSON.stringify(read)}`);
+    graph.pages = 0;
+    const sync = await measuredSync(o, 'intune', intuneSource, [GRAPH_PRELOAD], graphEnv);
     o.log(`live mdm: intune sync ${JSON.stringify(sync)} (${graph.pages} pages)`);
-    out.intune = { devices: m.devices, pageSize: m.pageSize, pageDelayMs: m.delayMs, fetch: fetchFloor, sync: { ...sync, pages: graph.pages, ratio: ratio(sync.ms!, fetchFloor.ms!) } };
+    out.intune = { devices: m.devices, pageSize: m.pageSize, pageDelayMs: m.delayMs, fetch: fetchFloor, read: { ...read, ratio: ratio(read.ms!, fetchFloor.ms!) }, sync: { ...sync, pages: graph.pages, ratio: ratio(sync.ms!, fetchFloor.ms!) } };
   } finally {
     await graph.close();
   }

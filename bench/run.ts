@@ -182,21 +182,23 @@ console.log(`\nwrote ${path.relative(root, file)}`);
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 
 function printLive(live: Record<string, Record<string, Record<string, unknown>>>): void {
-  const t: string[][] = [['live phase', 'sync s', 'fetch floor s', 'x floor', 'pages', 'peak RSS MB']];
-  const row = (name: string, p: Record<string, unknown> | undefined, fetchMs: number, pages: unknown) => {
+  const t: string[][] = [['live phase', 'sync s', 'x floor', 'in read s', 'after read s', 'read alone s', 'x floor', 'fetch floor s', 'pages', 'peak RSS MB']];
+  const s = (ms: unknown) => (typeof ms === 'number' ? (ms / 1000).toFixed(2) : '');
+  const row = (name: string, p: Record<string, unknown> | undefined, read: Record<string, unknown> | undefined, fetchMs: number, pages: unknown) => {
     if (!p) return;
     const ms = p.ms as number;
-    t.push([name, (ms / 1000).toFixed(2), (fetchMs / 1000).toFixed(2), (ms / fetchMs).toFixed(2), String(pages ?? ''), String(p.maxRssMb)]);
+    t.push([name, s(ms), (ms / fetchMs).toFixed(2), s(p.readMs), s(p.afterReadMs), s(read?.ms), read ? ((read.ms as number) / fetchMs).toFixed(2) : '',
+      s(fetchMs), String(pages ?? ''), String(p.maxRssMb)]);
   };
   const sis = live.sis as Record<string, unknown> | undefined;
-  if (sis) row('oneroster-rest', sis.sync as Record<string, unknown>, (sis.fetch as Record<string, number>).ms!, sis.pages);
+  if (sis) row('oneroster-rest', sis.sync as Record<string, unknown>, sis.read as Record<string, unknown>, (sis.fetch as Record<string, number>).ms!, sis.pages);
   const google = live.mdm?.google as Record<string, Record<string, unknown>> | undefined;
   if (google) {
-    row('google-admin', google.sequential, google.fetch!.ms as number, google.sequential!.pages);
-    row('google-admin parallelOrgUnits 4', google.parallel4, google.fetch!.ms as number, google.parallel4!.pages);
+    row('google-admin', google.sequential, google.sequential!.read as Record<string, unknown>, google.fetch!.ms as number, google.sequential!.pages);
+    row('google-admin parallelOrgUnits 4', google.parallel4, google.parallel4!.read as Record<string, unknown>, google.fetch!.ms as number, google.parallel4!.pages);
   }
   const intune = live.mdm?.intune as Record<string, Record<string, unknown>> | undefined;
-  if (intune) row('intune', intune.sync, intune.fetch!.ms as number, intune.sync!.pages);
+  if (intune) row('intune', intune.sync, intune.read as Record<string, unknown>, intune.fetch!.ms as number, intune.sync!.pages);
   const w = t[0]!.map((_, i) => Math.max(...t.map((r) => r[i]!.length)));
   console.log('');
   for (const r of t) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
