@@ -69,14 +69,22 @@ async function main(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   if (phase === 'sync') {
     let written = 0;
-    for (const source of config.sources) {
+    // Where the time goes: inside the connector's read (fetching, mapping), the runner holding the read between
+    // batches (staging into the ledger), and after the read ended (apply, commit).
+    const timing = { readMs: 0, heldMs: 0, afterReadMs: 0, readEnded: 0 };
+    for (const plain of config.sources) {
+      const source = { ...plain, connector: { ...plain.connector, read: timedRead(plain.connector.read.bind(plain.connector), timing) } };
       const r = await runSync({ db, log, domains: config.district.domains }, source, { force: true });
+      timing.afterReadMs += performance.now() - timing.readEnded;
       if (r.status !== 'succeeded') throw new Error(`${source.id}: ${r.status} ${r.error ?? ''}`);
       for (const s of Object.values(r.result!.streams)) written += s.created + s.updated + s.deactivated + s.reactivated;
       written += r.result!.devices.created + r.result!.devices.updated + r.result!.devices.deactivated + r.result!.devices.reactivated;
       written += r.result!.assignments.started + r.result!.assignments.ended;
     }
     out.rowsWritten = written;
+    out.readMs = Math.round(timing.readMs);
+    out.heldMs = Math.round(timing.heldMs);
+    out.afterReadMs = Math.round(timing.afterReadMs);
   } else if (phase === 'reconcile') {
     const summary = await reconcile(db, config, { log });
     out.summary = summary;
@@ -87,6 +95,25 @@ async function main(): Promise<Record<string, unknown>> {
   out.events = Number((await rows<{ n: number }>(db.orm, sql`select count(*)::int as n from events`))[0]!.n) - eventsBefore;
   await db.close();
   return out;
+}
+
+/** The connector's read, timed: time spent inside it vs time its consumer held it between batches. */
+function timedRead<A extends unknown[], T>(read: (...args: A) => AsyncIterable<T>, timing: { readMs: number; heldMs: number; readEnded?: number }) {
+  return async function* (...args: A): AsyncGenerator<T> {
+    const it = read(...args)[Symbol.asyncIterator]();
+    for (;;) {
+      const t0 = performance.now();
+      const next = await it.next();
+      const t1 = performance.now();
+      timing.readMs += t1 - t0;
+      if (next.done) {
+        timing.readEnded = t1;
+        return;
+      }
+      yield next.value;
+      timing.heldMs += performance.now() - t1;
+    }
+  };
 }
 
 const result = await main();

@@ -7,7 +7,7 @@
  * the PostgreSQL server (DATABASE_URL). Prints a table and writes bench/results/<date>-<size>.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { generateDistrict } from './district/generate.js';
 import { writeDistrict } from './district/write.js';
+import { runLive } from './live.js';
 import { mutateDistrict } from './mutate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,12 +26,17 @@ const { values } = parseArgs({
     devices: { type: 'string' },
     engines: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Live phases against local fakes of the vendors' APIs: `sis`, `mdm` or `sis,mdm` (bench/live.ts). */
+    live: { type: 'string' },
+    /** With --live: skip the file-based phases. */
+    'live-only': { type: 'boolean', default: false },
   },
 });
 const students = Number(values.students);
 const devices = Number(values.devices ?? Math.round(students * 1.1));
 const serverUrl = process.env.DATABASE_URL;
-const engines = (values.engines ?? (serverUrl ? 'postgres,pglite' : 'pglite')).split(',') as ('postgres' | 'pglite')[];
+const liveOnly = values['live-only'] && values.live !== undefined;
+const engines = liveOnly ? [] : (values.engines ?? (serverUrl ? 'postgres,pglite' : 'pglite')).split(',') as ('postgres' | 'pglite')[];
 if (engines.includes('postgres') && !serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server to bench the postgres engine');
 
 const work = mkdtempSync(path.join(tmpdir(), 'rollcall-bench-'));
@@ -87,7 +93,7 @@ log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s; 1% change to
 
 const results: Record<string, unknown> = { date: new Date().toISOString(), students, devices, node: process.version, engines: {} };
 const floor: Record<string, number> = {};
-{
+if (!liveOnly) {
   const cfg = path.join(work, 'parse.yaml');
   writeConfig(cfg, base, '{ dataDir: memory:// }');
   const tsv = path.join(work, 'tsv');
@@ -136,6 +142,26 @@ for (const engine of engines) {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+if (values.live) {
+  results.live = await runLive({
+    which: values.live.split(','), model, work: path.join(work, 'live'), log,
+    database: async () => {
+      if (serverUrl) {
+        const s = await scratchDatabase();
+        return { yaml: `{ url: "${s.url}" }`, drop: s.drop };
+      }
+      const dir = path.join(work, `live-pglite-${Date.now()}`);
+      return { yaml: `{ dataDir: "${dir}" }`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+    // 100 ms a page; pages of 1,000 (the connector allows up to 10,000), 2 in flight (its default).
+    sis: { pageSize: 1000, concurrency: 2, delayMs: 100 },
+    // 100k Chromebooks over 20 org units at the full size (one per student), 150 ms a page of 200 (the default).
+    google: { devices: students, orgUnits: 20, maxResults: 200, delayMs: 150 },
+    // 20k Intune devices at the full size, 1,000 a page, 150 ms a page.
+    graph: { devices: Math.round(students / 5), pageSize: 1000, delayMs: 150 },
+  });
+}
+
 const rowsOut: string[][] = [['engine', 'phase', 'wall s', 'x floor', 'rows written', 'events', 'peak RSS MB']];
 for (const [engine, r] of Object.entries(results.engines as Record<string, Record<string, Record<string, number>>>)) {
   for (const [name, p] of Object.entries(r)) {
@@ -143,11 +169,37 @@ for (const [engine, r] of Object.entries(results.engines as Record<string, Recor
   }
 }
 const widths = rowsOut[0]!.map((_, i) => Math.max(...rowsOut.map((r) => r[i]!.length)));
-console.log(`\n${students} students, ${devices} devices; floor = parse ${(floor.parseMs! / 1000).toFixed(2)} s${floor.copyMs !== undefined ? ` + COPY ${(floor.copyMs / 1000).toFixed(2)} s` : ''} = ${(floor.totalMs! / 1000).toFixed(2)} s (parse peak RSS ${floor.parseRssMb} MB)`);
-for (const r of rowsOut) console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+if (!liveOnly) console.log(`\n${students} students, ${devices} devices; floor = parse ${(floor.parseMs! / 1000).toFixed(2)} s${floor.copyMs !== undefined ? ` + COPY ${(floor.copyMs / 1000).toFixed(2)} s` : ''} = ${(floor.totalMs! / 1000).toFixed(2)} s (parse peak RSS ${floor.parseRssMb} MB)`);
+if (!liveOnly) for (const r of rowsOut) console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 const outDir = path.join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 const file = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${students}.json`);
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+if (results.live) printLive(results.live as Record<string, Record<string, Record<string, unknown>>>);
+// --live-only adds its `live` key to the day's results for this size, keeping the file-based figures there.
+const previous = liveOnly && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : undefined;
+writeFileSync(file, `${JSON.stringify(previous ? { ...previous, live: results.live, liveDate: results.date } : results, null, 2)}\n`);
 console.log(`\nwrote ${path.relative(root, file)}`);
 if (!values.keep) rmSync(work, { recursive: true, force: true });
+
+function printLive(live: Record<string, Record<string, Record<string, unknown>>>): void {
+  const t: string[][] = [['live phase', 'sync s', 'x floor', 'in read s', 'after read s', 'read alone s', 'x floor', 'fetch floor s', 'pages', 'peak RSS MB']];
+  const s = (ms: unknown) => (typeof ms === 'number' ? (ms / 1000).toFixed(2) : '');
+  const row = (name: string, p: Record<string, unknown> | undefined, read: Record<string, unknown> | undefined, fetchMs: number, pages: unknown) => {
+    if (!p) return;
+    const ms = p.ms as number;
+    t.push([name, s(ms), (ms / fetchMs).toFixed(2), s(p.readMs), s(p.afterReadMs), s(read?.ms), read ? ((read.ms as number) / fetchMs).toFixed(2) : '',
+      s(fetchMs), String(pages ?? ''), String(p.maxRssMb)]);
+  };
+  const sis = live.sis as Record<string, unknown> | undefined;
+  if (sis) row('oneroster-rest', sis.sync as Record<string, unknown>, sis.read as Record<string, unknown>, (sis.fetch as Record<string, number>).ms!, sis.pages);
+  const google = live.mdm?.google as Record<string, Record<string, unknown>> | undefined;
+  if (google) {
+    row('google-admin', google.sequential, google.sequential!.read as Record<string, unknown>, google.fetch!.ms as number, google.sequential!.pages);
+    row('google-admin parallelOrgUnits 4', google.parallel4, google.parallel4!.read as Record<string, unknown>, google.fetch!.ms as number, google.parallel4!.pages);
+  }
+  const intune = live.mdm?.intune as Record<string, Record<string, unknown>> | undefined;
+  if (intune) row('intune', intune.sync, intune.read as Record<string, unknown>, intune.fetch!.ms as number, intune.sync!.pages);
+  const w = t[0]!.map((_, i) => Math.max(...t.map((r) => r[i]!.length)));
+  console.log('');
+  for (const r of t) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+}
