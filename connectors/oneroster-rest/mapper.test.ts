@@ -1,7 +1,7 @@
 /** mapper.ts on spec-shaped fixtures: 1.1 and 1.2 users, orgs, enrollments; string booleans; rejects and warnings. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MapResult } from '../shared/map-result.js';
+import type { MapResult } from '../../connectors/shared/map-result.js';
 import type { PersonRecord } from '../types.js';
 import { extractItems } from './client.js';
 import { mapEnrollment, mapOrg, mapPerson, type PeopleContext } from './mapper.js';
