@@ -2,7 +2,7 @@
  * Cell-level parsing shared by every format: dates in the shapes exports really use, vendor enums to canonical
  * values, placeholder serials. Pure functions; each either returns a value or says why it could not.
  */
-import type { DeviceRecord, Platform } from '../types.js';
+import { SENTINEL_BEFORE_YEAR } from '../shared/device-values.js';
 
 export type DateOrder = 'iso' | 'mdy' | 'dmy';
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -22,11 +22,6 @@ const LOCAL = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T,]+(\d{1,2}):(\d{
 const EPOCH_MS = /^\d{12,14}$/;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
 
-/**
- * Years before this are "never" sentinels, not dates: Intune writes 0001-01-01 (DateTime.MinValue) for a
- * device that never checked in, Windows tools 1601-01-01, and epoch 0 shows up as 1970-01-01.
- */
-const SENTINEL_BEFORE_YEAR = 1980;
 
 function parseInstant(raw: string, order: DateOrder): Parsed<Instant | null> {
   const s = raw.trim();
@@ -101,112 +96,6 @@ export function parseDate(raw: string, order: DateOrder): Parsed<string | null> 
   return { ok: true, value: r.value.dateOnly ? r.value.date : new Date(r.value.ms).toISOString().slice(0, 10) };
 }
 
-/**
- * Serials firmware reports when the OEM never set one (whitebox PCs, VMs, some Android tablets). The ledger keys
- * devices by serial, so accepting these would merge every such machine into one device.
- */
-const PLACEHOLDER_SERIALS = new Set([
-  'default string', 'to be filled by o.e.m.', 'to be filled by oem', 'system serial number',
-  'chassis serial number', 'not applicable', 'not specified', 'none', 'null', 'n/a', 'na', 'unknown', 'invalid',
-  'oem', 'serial', '123456789', '1234567890', '0123456789',
-]);
-
-export function isPlaceholderSerial(serial: string): boolean {
-  const s = serial.trim().replace(/\s+/g, ' ').toLowerCase();
-  return PLACEHOLDER_SERIALS.has(s) || /^0+$/.test(s) || /^[\s.\-_*#?]*$/.test(s);
-}
-
-/** OS / device-type text to a platform, or null when it names none of ours (Linux, "Projector", ...). */
-export function toPlatform(raw: string): Platform | null {
-  const s = raw.trim().toLowerCase();
-  if (s.includes('windows')) return 'windows';
-  if (s.includes('chrome')) return 'chromeos';
-  if (s.includes('android')) return 'android';
-  if (/mac ?os|os x|macbook|imac|^mac\b/.test(s)) return 'macos';
-  if (/\bios\b|ipados|ipad|iphone/.test(s)) return 'ios';
-  return null;
-}
-
-const letters = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
-
-type Compliance = NonNullable<DeviceRecord['compliance']>;
-const COMPLIANCE: Record<string, Compliance> = {
-  compliant: 'compliant',
-  yes: 'compliant',
-  true: 'compliant',
-  noncompliant: 'noncompliant',
-  notcompliant: 'noncompliant',
-  no: 'noncompliant',
-  false: 'noncompliant',
-  // Grace period means a policy already fails and only enforcement is deferred. The reconciler should see the
-  // device as noncompliant now rather than learn it when the grace period ends.
-  ingraceperiod: 'noncompliant',
-  notevaluated: 'unknown',
-  unknown: 'unknown',
-  conflict: 'unknown',
-  error: 'unknown',
-  configmanager: 'unknown', // co-managed: ConfigMgr owns compliance, Intune does not know
-  notapplicable: 'unknown',
-};
-
-/** undefined = a value we do not recognise (the caller rejects the row). */
-export function toCompliance(raw: string): Compliance | undefined {
-  return COMPLIANCE[letters(raw)];
-}
-
-export function toBootMode(raw: string): 'normal' | 'dev' | undefined {
-  const s = letters(raw);
-  if (s === 'verified' || s === 'normal') return 'normal';
-  if (s === 'dev' || s === 'developer') return 'dev';
-  return undefined;
-}
-
-/**
- * Intune "Device state" (the Graph managementState) to a lifecycle status. Failed or cancelled retire/wipe
- * actions leave the device managed, so they are active; a state we have never seen is treated as active too
- * (the export lists enrolled devices) and counted so the run log shows it.
- */
-const INTUNE_STATES: Record<string, string> = {
-  managed: 'active',
-  unhealthy: 'active',
-  discovered: 'active',
-  retirefailed: 'active',
-  retirecanceled: 'active',
-  wipefailed: 'active',
-  wipecanceled: 'active',
-  retirepending: 'retired',
-  retireissued: 'retired',
-  retired: 'retired',
-  wipepending: 'wiped',
-  wipeissued: 'wiped',
-  wiped: 'wiped',
-  deletepending: 'deleted',
-  deleted: 'deleted',
-};
-
-export function intuneStatus(raw: string): { status: string; known: boolean } {
-  const s = INTUNE_STATES[letters(raw)];
-  return s ? { status: s, known: true } : { status: 'active', known: false };
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** Lower-cased, trimmed email; null when the cell holds something else (GAM annotatedUser is free text). */
-export function toEmail(raw: string): string | null {
-  const s = raw.trim().toLowerCase();
-  return EMAIL.test(s) ? s : null;
-}
-
-/**
- * ChromeOS models read "Lenovo 300e Chromebook Gen 3"; the Directory API has no manufacturer field, so take the
- * first word when it is a known OEM, never a guess like "Chromebook".
- */
-const OEMS = new Set([
-  'acer', 'asus', 'ctl', 'dell', 'dynabook', 'fujitsu', 'gateway', 'google', 'haier', 'hp', 'lenovo', 'lg', 'nec',
-  'panasonic', 'positivo', 'samsung', 'sharp', 'toshiba', 'viglen',
-]);
-
-export function manufacturerFromModel(model: string): string | null {
-  const first = model.trim().split(/\s+/)[0] ?? '';
-  return OEMS.has(first.toLowerCase()) ? first : null;
-}
+export {
+  intuneStatus, isPlaceholderSerial, manufacturerFromModel, toBootMode, toCompliance, toEmail, toPlatform,
+} from '../shared/device-values.js';

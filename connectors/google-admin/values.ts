@@ -1,12 +1,13 @@
 /**
- * Value parsing for Directory API fields. COPIED (small, on purpose) from connectors/device-csv/values.ts,
- * which vendor folders may not import: isPlaceholderSerial, toBootMode, toEmail, manufacturerFromModel and the
- * epoch-ms / sentinel-year rules. They belong in connectors/shared (see the report); keep the copies in step.
+ * Value parsing for Directory API fields: its timestamp, date and epoch-ms rules here; the values every MDM shares
+ * (placeholder serials, boot mode, email, OEM from model, the sentinel year) from connectors/shared/device-values.ts.
  */
+import { SENTINEL_BEFORE_YEAR } from '../shared/device-values.js';
+
+export { isPlaceholderSerial, manufacturerFromModel, toBootMode, toEmail } from '../shared/device-values.js';
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** Years before this are "never" sentinels (epoch 0, DateTime.MinValue), not dates. */
-const SENTINEL_BEFORE_YEAR = 1980;
 /** RFC 3339 as the API writes timestamps: 2026-10-02T14:03:11.123Z (an offset is accepted too). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
 /** autoUpdateExpiration: epoch milliseconds as a string. */
@@ -41,44 +42,4 @@ export function parseEpochMsDate(raw: string): Parsed<string | null> {
   const d = new Date(Number(s));
   if (d.getUTCFullYear() < SENTINEL_BEFORE_YEAR) return { ok: true, value: null };
   return { ok: true, value: d.toISOString().slice(0, 10) };
-}
-
-const PLACEHOLDER_SERIALS = new Set([
-  'default string', 'to be filled by o.e.m.', 'to be filled by oem', 'system serial number',
-  'chassis serial number', 'not applicable', 'not specified', 'none', 'null', 'n/a', 'na', 'unknown', 'invalid',
-  'oem', 'serial', '123456789', '1234567890', '0123456789',
-]);
-
-export function isPlaceholderSerial(serial: string): boolean {
-  const s = serial.trim().replace(/\s+/g, ' ').toLowerCase();
-  return PLACEHOLDER_SERIALS.has(s) || /^0+$/.test(s) || /^[\s.\-_*#?]*$/.test(s);
-}
-
-const letters = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
-
-/** `Verified` → normal, `Dev` → dev (older devices say Normal / Developer). */
-export function toBootMode(raw: string): 'normal' | 'dev' | undefined {
-  const s = letters(raw);
-  if (s === 'verified' || s === 'normal') return 'normal';
-  if (s === 'dev' || s === 'developer') return 'dev';
-  return undefined;
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** Lower-cased, trimmed email; null when the value is something else (annotatedUser is free text). */
-export function toEmail(raw: string): string | null {
-  const s = raw.trim().toLowerCase();
-  return EMAIL.test(s) ? s : null;
-}
-
-/** The Directory API has no manufacturer field: take the model's first word when it is a known OEM. */
-const OEMS = new Set([
-  'acer', 'asus', 'ctl', 'dell', 'dynabook', 'fujitsu', 'gateway', 'google', 'haier', 'hp', 'lenovo', 'lg', 'nec',
-  'panasonic', 'positivo', 'samsung', 'sharp', 'toshiba', 'viglen',
-]);
-
-export function manufacturerFromModel(model: string): string | null {
-  const first = model.trim().split(/\s+/)[0] ?? '';
-  return OEMS.has(first.toLowerCase()) ? first : null;
 }
