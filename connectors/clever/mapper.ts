@@ -12,7 +12,7 @@
  */
 import type { z } from 'zod';
 import type { MapResult } from '../shared/map-result.js';
-import { RowCheck } from '../shared/row-check.js';
+import { RowCheck, validate } from '../shared/row-check.js';
 import {
   enrollmentRecordSchema, orgRecordSchema, personRecordSchema,
   type EnrollmentRecord, type OrgRecord, type PersonRecord, type PersonRole,
@@ -48,16 +48,6 @@ function shapeIssues(res: z.ZodSafeParseError<unknown>, check: RowCheck): void {
     const at = i.path.join('.') || 'record';
     check.keep(at, at, `not Clever's v3.0 shape (${i.message})`);
   }
-}
-
-function validate<T>(schema: z.ZodType<T>, candidate: unknown, check: RowCheck): T | null {
-  const res = schema.safeParse(candidate);
-  if (res.success) return res.data;
-  for (const i of res.error.issues) {
-    const field = i.path.join('.') || 'record';
-    check.keep(field, field, i.message);
-  }
-  return null;
 }
 
 const unique = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))];

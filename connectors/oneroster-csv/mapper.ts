@@ -5,10 +5,9 @@
  * and a bad optional column (a date, enabledUser, primary, a name with a control character) leaves that field
  * at its default with a FieldWarning. Cell formats come from the zod cell schemas in api-types.ts.
  */
-import type { z } from 'zod';
 import { rawCell } from '../shared/limits.js';
 import { mapped, type MapResult } from '../shared/map-result.js';
-import { RowCheck } from '../shared/row-check.js';
+import { RowCheck, validate } from '../shared/row-check.js';
 import {
   enrollmentRecordSchema, orgRecordSchema, personRecordSchema,
   type EnrollmentRecord, type FieldWarning, type OrgRecord, type PersonRecord, type PersonRole,
@@ -261,17 +260,6 @@ function isDeleted(status: string | undefined, row: CsvRow, at: RowContext, chec
     check.keep('status', 'status', 'empty in a delta file (expected active or tobedeleted)');
   }
   return s === 'tobedeleted' || s === 'inactive';
-}
-
-/** The canonical schema is the last word: whatever it refuses keeps the row, under the field it names. */
-function validate<T>(schema: z.ZodType<T>, candidate: unknown, check: RowCheck): T | null {
-  const res = schema.safeParse(candidate);
-  if (res.success) return res.data;
-  for (const i of res.error.issues) {
-    const field = i.path.join('.') || 'record';
-    check.keep(field, field, i.message);
-  }
-  return null;
 }
 
 /** Rejects are stored and shown to admins; OneRoster users.csv may carry plain-text passwords. */

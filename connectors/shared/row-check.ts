@@ -9,6 +9,7 @@
  *
  * Reasons name the canonical field and the column, never the row; `raw` cells are made jsonb-safe and cut.
  */
+import type { z } from 'zod';
 import type { FieldWarning, Reject } from '../types.js';
 import { cellProblem, rawCell, rawRow, type FieldKind } from './limits.js';
 import { mapped, rejected, type MapResult } from './map-result.js';
@@ -91,4 +92,15 @@ export class RowCheck {
     };
     return rejected(reject);
   }
+}
+
+/** The canonical schema is the last word: whatever it refuses keeps the row, under the field it names. */
+export function validate<T>(schema: z.ZodType<T>, candidate: unknown, check: RowCheck): T | null {
+  const res = schema.safeParse(candidate);
+  if (res.success) return res.data;
+  for (const i of res.error.issues) {
+    const field = i.path.join('.') || 'record';
+    check.keep(field, field, i.message);
+  }
+  return null;
 }
