@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
+import { buildTokenRegistry, makeDemoToken } from './api/auth/tokens.js';
 import { createMetrics } from './api/metrics.js';
 import type { Config } from './config/index.js';
 import { databaseOptions, openDatabase, type Database } from './db/client.js';
@@ -34,7 +35,10 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     throw e;
   }
   const metrics = createMetrics(db);
-  const app = createApp({ config, db, log, metrics, version, migrated: true });
+  // The demo with no token of its own gets a one-off admin token, shown once on the terminal (not in the log).
+  const demoToken = config.demo && config.api.tokens.length === 0 ? makeDemoToken() : null;
+  const tokens = buildTokenRegistry(config, demoToken ? [demoToken] : []);
+  const app = createApp({ config, db, log, metrics, version, migrated: true, tokens });
   let server: ServerType;
   try {
     server = await listen(app.fetch, config.server.port, config.server.host);
@@ -44,6 +48,9 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
   }
   const port = (server.address() as AddressInfo).port;
   log.info({ port, host: config.server.host, version }, 'rollcall listening');
+  if (demoToken) {
+    process.stdout.write(`\nDemo: open http://localhost:${port}/ and sign in with this one-off admin token:\n  ${demoToken.token}\n\n`);
+  }
 
   const abort = new AbortController();
   const worker = hooks.start ? await hooks.start(db, abort.signal) : undefined;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/client.js';
 import { errorResponse, handleError } from './error-shape.js';
+import type { TokenRegistry } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiRoutes } from './routes/openapi.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   version: string;
   /** This process applied the migrations at start (serve): known ready without asking a busy embedded database. */
   migrated?: boolean;
+  /** Who may use the API and pages (src/api/auth/tokens.ts). */
+  tokens: TokenRegistry;
 }
 
 export type AppEnv = { Variables: { requestId: string } };

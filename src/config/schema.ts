@@ -104,17 +104,32 @@ export const configSchema = z.strictObject({
     .default({ endpoints: [] }),
   api: z
     .strictObject({
+      /**
+       * Bearer tokens for the admin API and pages. Give the token itself (`token`, or `tokenFile` for a Docker
+       * secret) or only its SHA-256 hex (`tokenSha256`), so the config file never holds a usable secret.
+       */
       tokens: z
         .array(
-          z.strictObject({
-            name: z.string().min(1),
-            token: z.string().min(16, 'tokens must be at least 16 characters'),
-            scopes: z.array(z.enum(['read', 'write', 'admin'])).min(1),
-          }),
+          z
+            .strictObject({
+              name: z.string().min(1),
+              token: z.string().min(16, 'tokens must be at least 16 characters').optional(),
+              tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the 64 hex digits of a SHA-256').optional(),
+              scopes: z.array(z.enum(['read', 'write', 'admin'])).min(1),
+            })
+            .refine((t) => (t.token === undefined) !== (t.tokenSha256 === undefined), {
+              message: 'give exactly one of token, tokenFile or tokenSha256',
+              path: ['token'],
+            }),
         )
         .default([]),
     })
     .default({ tokens: [] }),
+  /**
+   * The bundled demo district. With no API token configured, `serve` makes a one-off admin token and prints it
+   * at start so the pages can be tried; outside the demo the API answers 503 until a token is added.
+   */
+  demo: z.boolean().default(false),
 });
 
 function isTimeZone(tz: string): boolean {

@@ -1,4 +1,5 @@
 /** /metrics reads the ledger at scrape time: seeded runs and discrepancies show up with the right labels. */
+import { buildTokenRegistry } from '../../src/api/auth/tokens.js';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ describe.each(engines)('/metrics from the ledger on %s', (engine) => {
   const scrape = async () => {
     const app = createApp({
       config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
-      db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(t.db), version: '0.0.0',
+      db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(t.db), version: '0.0.0', tokens: buildTokenRegistry({ api: { tokens: [] } }),
     });
     const res = await app.request('/metrics');
     expect(res.status).toBe(200);

@@ -1,3 +1,4 @@
+import { buildTokenRegistry } from '../../src/api/auth/tokens.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -15,7 +16,7 @@ describe.each(engines)('readiness on %s', (engine) => {
 
   const app = () => createApp({
     config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
-    db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0',
+    db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', tokens: buildTokenRegistry({ api: { tokens: [] } }),
   });
 
   it('is not ready before migrations, ready after, and not ready once the database is gone', async () => {
@@ -40,7 +41,7 @@ describe('readiness of the embedded database while a sync holds it', () => {
     try {
       const mk = (migrated: boolean) => createApp({
         config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
-        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', migrated,
+        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', migrated, tokens: buildTokenRegistry({ api: { tokens: [] } }),
       });
       let release!: () => void;
       const held = t.db.orm.transaction(() => new Promise<void>((r) => (release = r)));
@@ -64,7 +65,7 @@ describe('the OpenAPI document', () => {
     try {
       const app = createApp({
         config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
-        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0',
+        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', tokens: buildTokenRegistry({ api: { tokens: [] } }),
       });
       const served = await app.request('/openapi.json');
       expect(await served.json()).toEqual(JSON.parse(JSON.stringify(openapiDocument)));
