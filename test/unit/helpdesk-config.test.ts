@@ -1,0 +1,66 @@
+/** `helpdesks[]` entries validate with the common keys (id, kind, rules) and the sink's own schema. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SINK_KINDS } from '../../connectors/registry.js';
+import { parseConfigText } from '../../src/config/index.js';
+import { ConfigError } from '../../src/errors.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rollcall-helpdesks-'));
+const file = path.join(dir, 'rollcall.yaml');
+writeFileSync(path.join(dir, 'zendesk-token'), 'zd-token-from-file\n');
+
+const DISTRICT = 'district: { name: Maplewood }\n';
+
+function issuesOf(text: string): string[] {
+  try {
+    parseConfigText(DISTRICT + text, file, {});
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('helpdesks config', () => {
+  it('registers the help desk kinds', () => {
+    expect([...SINK_KINDS].sort()).toEqual(expect.arrayContaining(['zendesk']));
+  });
+
+  it('a zendesk desk validates, reads apiTokenFile, keeps rules as a common key', () => {
+    const c = parseConfigText(`${DISTRICT}
+helpdesks:
+  - id: desk
+    kind: zendesk
+    subdomain: district
+    email: it@district.org
+    apiTokenFile: zendesk-token
+    rules: [withdrawn-with-device, dev-mode]
+`, file, {});
+    expect(c.helpdesks).toHaveLength(1);
+    const d = c.helpdesks[0]!;
+    expect(d).toMatchObject({ id: 'desk', kind: 'zendesk', rules: ['withdrawn-with-device', 'dev-mode'] });
+    expect(d.sink.kind).toBe('zendesk');
+    expect(d.settings).toMatchObject({ subdomain: 'district', apiToken: 'zd-token-from-file', allowInsecure: false });
+  });
+
+  it('names the key of each problem: unknown kind, duplicate id, per-kind keys, http:// baseUrl', () => {
+    const issues = issuesOf(`
+helpdesks:
+  - { id: desk, kind: zendesk, subdomain: district, email: it@district.org, apiToken: t }
+  - { id: desk, kind: jira, url: x }
+  - { id: other, kind: zendesk, baseUrl: "http://10.0.0.5:8080", email: it@district.org, apiToken: t, colour: red }
+`);
+    expect(issues).toEqual(expect.arrayContaining([
+      'helpdesks[1].id: duplicate helpdesk id "desk"',
+      expect.stringMatching(/^helpdesks\[1\]\.kind: unknown kind "jira"; known kinds: .*zendesk/),
+      'helpdesks[2].colour: unknown key',
+    ]));
+    const second = issuesOf(`
+helpdesks:
+  - { id: other, kind: zendesk, baseUrl: "http://10.0.0.5:8080", email: it@district.org, apiToken: t }
+`);
+    expect(second).toEqual([expect.stringMatching(/^helpdesks\[0\]\.baseUrl: an http:\/\/ baseUrl is refused/)]);
+  });
+});
