@@ -2,12 +2,14 @@
  * The typed registry of help desk kinds (`helpdesks[].kind`). src/config validates each entry's own keys with the
  * sink's `configSchema` from here; the delivery worker and the inbound route reach a sink through `sinkByKind`.
  */
+import { freshservice } from './freshservice/index.js';
 import type { TicketSink } from './types.js';
 import { zendesk } from './zendesk/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
 export const ticketSinks: Record<string, TicketSink<any>> = {
   [zendesk.kind]: zendesk,
+  [freshservice.kind]: freshservice,
 };
 
 export const SINK_KINDS: readonly string[] = Object.keys(ticketSinks);
