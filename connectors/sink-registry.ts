@@ -3,6 +3,7 @@
  * sink's `configSchema` from here; the delivery worker and the inbound route reach a sink through `sinkByKind`.
  */
 import { freshservice } from './freshservice/index.js';
+import { incidentiq } from './incidentiq/index.js';
 import type { TicketSink } from './types.js';
 import { zendesk } from './zendesk/index.js';
 
@@ -10,6 +11,7 @@ import { zendesk } from './zendesk/index.js';
 export const ticketSinks: Record<string, TicketSink<any>> = {
   [zendesk.kind]: zendesk,
   [freshservice.kind]: freshservice,
+  [incidentiq.kind]: incidentiq,
 };
 
 export const SINK_KINDS: readonly string[] = Object.keys(ticketSinks);
