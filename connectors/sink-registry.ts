@@ -5,6 +5,7 @@
 import { freshservice } from './freshservice/index.js';
 import { incidentiq } from './incidentiq/index.js';
 import type { TicketSink } from './types.js';
+import { webhookTicket } from './webhook-ticket/index.js';
 import { zendesk } from './zendesk/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
@@ -12,6 +13,7 @@ export const ticketSinks: Record<string, TicketSink<any>> = {
   [zendesk.kind]: zendesk,
   [freshservice.kind]: freshservice,
   [incidentiq.kind]: incidentiq,
+  [webhookTicket.kind]: webhookTicket,
 };
 
 export const SINK_KINDS: readonly string[] = Object.keys(ticketSinks);

@@ -42,6 +42,8 @@ export interface SinkCall {
   query?: Record<string, string | undefined>;
   /** Sent as JSON. */
   json?: unknown;
+  /** Already-serialised JSON, sent byte for byte (a signed body). */
+  rawJson?: string;
   headers?: Record<string, string>;
   /** Statuses returned to the caller instead of thrown (404 for a lookup). */
   accept?: number[];
@@ -60,11 +62,12 @@ export interface SinkHttp {
 }
 
 export async function sinkRequest(s: SinkHttp, call: SinkCall): Promise<HttpResponse<string>> {
+  const body = call.rawJson ?? (call.json === undefined ? undefined : JSON.stringify(call.json));
   const res = await s.http.request(call.path, {
     method: call.method,
     query: call.query,
-    headers: { accept: 'application/json', ...(call.json === undefined ? {} : { 'content-type': 'application/json' }), ...call.headers },
-    body: call.json === undefined ? undefined : JSON.stringify(call.json),
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...call.headers },
+    body,
     signal: s.signal,
     retry: false,
     acceptStatus: ALL_ERRORS,

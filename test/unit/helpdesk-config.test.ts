@@ -25,7 +25,7 @@ function issuesOf(text: string): string[] {
 
 describe('helpdesks config', () => {
   it('registers the help desk kinds', () => {
-    expect([...SINK_KINDS].sort()).toEqual(expect.arrayContaining(['zendesk']));
+    expect([...SINK_KINDS].sort()).toEqual(['freshservice', 'incidentiq', 'webhook-ticket', 'zendesk']);
   });
 
   it('a zendesk desk validates, reads apiTokenFile, keeps rules as a common key', () => {
@@ -62,5 +62,29 @@ helpdesks:
   - { id: other, kind: zendesk, baseUrl: "http://10.0.0.5:8080", email: it@district.org, apiToken: t }
 `);
     expect(second).toEqual([expect.stringMatching(/^helpdesks\[0\]\.baseUrl: an http:\/\/ baseUrl is refused/)]);
+  });
+
+  it('every kind validates an entry as the example config documents it', () => {
+    const c = parseConfigText(`${DISTRICT}
+helpdesks:
+  - { id: fs, kind: freshservice, subdomain: district, email: it@district.org, apiToken: fs-key, inboundSecret: a-long-inbound-secret-123 }
+  - id: iiq
+    kind: incidentiq
+    site: district
+    apiToken: iiq-token
+    siteId: bb6cece8-e4f4-e511-a789-005056bb000e
+    forId: e37a604a-2243-e611-a93b-a45e60e682da
+    issueId: 11111111-2222-4333-8444-555555555555
+    locationId: 7d7b1d2a-0c4b-e711-80c2-0004ffa00050
+    locations: { school-hs: 9e9b1d2a-0c4b-e711-80c2-0004ffa00051 }
+  - { id: flow, kind: webhook-ticket, url: "http://127.0.0.1:9400/tickets", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, allowInsecure: true, allowPrivateNetwork: true }
+`, file, {});
+    expect(c.helpdesks.map((d) => `${d.id}:${d.kind}`)).toEqual(['fs:freshservice', 'iiq:incidentiq', 'flow:webhook-ticket']);
+    expect(c.helpdesks[1]!.settings).toMatchObject({ closeReasonId: 'C98AE44E-ADA0-4AE7-AE30-817785C00002' });
+    const issues = issuesOf(`
+helpdesks:
+  - { id: iiq, kind: incidentiq, site: district, apiToken: t, siteId: not-a-guid, forId: x, issueId: x, locationId: x }
+`);
+    expect(issues).toContain('helpdesks[0].siteId: expected a GUID');
   });
 });
