@@ -285,7 +285,7 @@ export interface InboundEvent {
 
 /**
  * How a sink keeps "one discrepancy → exactly one ticket" when the worker dies between the remote create and the
- * local commit (ADR 0010-sinks):
+ * local commit (docs/adr/0012-ticket-sink-contract-and-dedupe.md):
  * - `idempotency-key`: the desk dedupes creates by our key (Zendesk `Idempotency-Key`, 2 h) and `findByKey` finds the
  *   ticket afterwards by an exact, non-search lookup.
  * - `lookup`: the desk has no idempotency; `open` itself looks the key up first (Freshservice tag search, which can
