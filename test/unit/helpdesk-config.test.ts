@@ -88,3 +88,15 @@ helpdesks:
     expect(issues).toContain('helpdesks[0].siteId: expected a GUID');
   });
 });
+
+describe('ticket sink contract', () => {
+  it('every sink declares its dedupe strategy, and only a receiver-deduped sink has no findByKey', async () => {
+    const { ticketSinks } = await import('../../connectors/registry.js');
+    for (const [kind, sink] of Object.entries(ticketSinks)) {
+      expect(sink.kind).toBe(kind);
+      expect(['idempotency-key', 'lookup', 'receiver']).toContain(sink.dedupe);
+      expect(typeof sink.findByKey === 'function').toBe(sink.dedupe !== 'receiver');
+      for (const m of ['http', 'check', 'open', 'comment', 'resolve', 'verifyInbound', 'parseInbound'] as const) expect(typeof sink[m]).toBe('function');
+    }
+  });
+});
