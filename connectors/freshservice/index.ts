@@ -37,8 +37,8 @@ export const configSchema = z.strictObject({
   collectedTag: z.string().min(1).default('rollcall-collected'),
   /** How far back `open` lists the requester's tickets to cover the filter index lag. */
   recentWindowMinutes: z.number().int().min(1).max(24 * 60).default(30),
-  /** Starter plans allow 100 requests a minute account-wide (create ticket 50); stay under half. */
-  requestsPerMinute: z.number().int().min(1).max(500).default(40),
+  /** Starter plans allow 100 requests a minute account-wide (create ticket 50); stay under half. Raise it for a local proxy or test desk. */
+  requestsPerMinute: z.number().int().min(1).max(60_000).default(40),
 }).superRefine((c, ctx) => checkDeskUrl(c, ctx, 'subdomain'));
 export type FreshserviceConfig = z.infer<typeof configSchema>;
 

@@ -45,8 +45,8 @@ export const configSchema = z.strictObject({
   /** Close reason used by resolve; default Resolved (C98AE44E-…00002). */
   closeReasonId: guid.default(CLOSE_RESOLVED),
   recentWindowMinutes: z.number().int().min(1).max(24 * 60).default(30),
-  /** iiQ publishes no rate limit; community clients warn of throttling. */
-  requestsPerMinute: z.number().int().min(1).max(1000).default(60),
+  /** iiQ publishes no rate limit; community clients warn of throttling. Raise it for a local proxy or test desk. */
+  requestsPerMinute: z.number().int().min(1).max(60_000).default(60),
 }).superRefine((c, ctx) => checkDeskUrl(c, ctx, 'site'));
 export type IncidentIqConfig = z.infer<typeof configSchema>;
 

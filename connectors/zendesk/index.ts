@@ -36,8 +36,8 @@ export const configSchema = z.strictObject({
   collectedTag: z.string().min(1).default('rollcall_collected'),
   /** The Zendesk webhook's signing secret (Admin Center › Webhooks › Signing secret); `inboundSigningSecretFile:` too. */
   inboundSigningSecret: z.string().min(1).optional(),
-  /** Zendesk allows 700 requests a minute on Enterprise and 200 on Team; stay well below the smallest plan. */
-  requestsPerMinute: z.number().int().min(1).max(2500).default(100),
+  /** Zendesk allows 700 requests a minute on Enterprise and 200 on Team; stay well below the smallest plan. Raise it for a local proxy or test desk. */
+  requestsPerMinute: z.number().int().min(1).max(60_000).default(100),
 }).superRefine((c, ctx) => checkDeskUrl(c, ctx, 'subdomain'));
 export type ZendeskConfig = z.infer<typeof configSchema>;
 
