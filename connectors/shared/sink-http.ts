@@ -8,7 +8,8 @@
 import { HttpError } from '../../src/errors.js';
 import type { HttpClient, HttpResponse } from '../../src/http/client.js';
 
-const ALL_ERRORS = Array.from({ length: 200 }, (_, i) => 400 + i);
+/** Every redirect and error status: the sink, not the shared helper, decides what each one means. */
+const NOT_OK = Array.from({ length: 300 }, (_, i) => 300 + i);
 const RETRYABLE_4XX = new Set([408, 409, 425, 429]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -70,8 +71,15 @@ export async function sinkRequest(s: SinkHttp, call: SinkCall): Promise<HttpResp
     body,
     signal: s.signal,
     retry: false,
-    acceptStatus: ALL_ERRORS,
+    acceptStatus: NOT_OK,
+    // A desk that redirects is misconfigured (or hijacked): never carry credentials and student data elsewhere.
+    redirect: 'manual',
   });
+  if (res.status >= 300 && res.status < 400) {
+    throw new HttpError('http_status', `${s.name}: ${call.method} ${call.path} answered ${res.status} (a redirect); redirects are refused: check the desk URL`, {
+      httpStatus: res.status, retryable: false, context: { sink: s.name, method: call.method, path: call.path, status: res.status },
+    });
+  }
   if (res.status < 400 || call.accept?.includes(res.status)) return res;
   throw sinkStatusError(s, call, res);
 }

@@ -23,6 +23,10 @@ let url: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === '/moved') {
+      res.writeHead(302, { location: '/tickets' }).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -66,5 +70,16 @@ describe('webhook-ticket to a local receiver', () => {
     expect(again).toEqual({ externalId: 'T-1' });
     expect(tickets.size).toBe(1);
     expect(verified).toEqual(['withdrawn-with-device:person:s-1:1', 'withdrawn-with-device:person:s-1:1']);
+  });
+
+  it('a redirect is refused, not followed (credentials and ticket text stay with the configured URL)', async () => {
+    const before = verified.length;
+    const settings = configSchema.parse({ url: url.replace('/tickets', '/moved'), secret: SECRET, allowInsecure: true, allowPrivateNetwork: true });
+    const ctx = createSinkCtx({ id: 'local', kind: 'webhook-ticket', sink: webhookTicket as TicketSink<unknown>, settings }, pino({ level: 'silent' }), new AbortController().signal) as Ctx<WebhookTicketConfig>;
+    const e = await webhookTicket.comment(ctx, 'T-1', 'note').then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(HttpError);
+    expect(e).toMatchObject({ retryable: false, httpStatus: 302 });
+    expect((e as HttpError).message).toContain('redirects are refused');
+    expect(verified.length).toBe(before);
   });
 });
