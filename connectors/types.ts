@@ -276,7 +276,7 @@ export interface InboundRequest {
  */
 export interface InboundEvent {
   externalId: string;
-  /** Our idempotency key when the desk echoes it (Zendesk external_id, a Freshservice tag, a template field). */
+  /** Our idempotency key when the desk echoes it (Zendesk `external_id`, a webhook-ticket callback); else null. */
   idempotencyKey: string | null;
   /** The desk's status as sent (`solved`, `4`, `Resolved`...), for the audit trail. */
   status: string;
