@@ -1,6 +1,6 @@
 /**
  * `rollcall check`: the config is valid (already, by loading it), the database answers and is migrated, and each
- * source can be reached. Every line says what was checked and, when it failed, what to do; exit 1 if any failed.
+ * source and help desk can be reached. Every line says what was checked and, when it failed, what to do; exit 1 if any failed.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { databaseOptions, openDatabase, rows, type Database } from '../db/client
 import { describeTarget } from '../db/connect-error.js';
 import { migrationStatus } from '../db/migrate.js';
 import { errorMessage, isAppError } from '../errors.js';
-import { createConnectorCtx } from '../sync/connector-ctx.js';
+import { createConnectorCtx, createSinkCtx } from '../sync/connector-ctx.js';
 import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -26,6 +26,17 @@ export async function checkCommand(ctx: CommandContext): Promise<ExitCode> {
     } catch (e) {
       failed++;
       io.out(`source ${source.id} (${source.kind}): FAILED: ${(e as Error).message}`);
+    }
+  }
+  for (const desk of config.helpdesks) {
+    const dctx = createSinkCtx(desk, ctx.log, AbortSignal.timeout(30_000));
+    try {
+      const r = await desk.sink.check(dctx);
+      if (!r.ok) failed++;
+      io.out(`helpdesk ${desk.id} (${desk.kind}): ${r.ok ? 'ok' : 'FAILED'}: ${r.message}`);
+    } catch (e) {
+      failed++;
+      io.out(`helpdesk ${desk.id} (${desk.kind}): FAILED: ${errorMessage(e)}`);
     }
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;

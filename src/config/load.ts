@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { sourceConnectors, ticketSinks } from '../../connectors/registry.js';
+import { sinkByKind, sourceConnectors, ticketSinks } from '../../connectors/registry.js';
 import type { SourceConnector, TicketSink } from '../../connectors/types.js';
 import { ConfigError } from '../errors.js';
 import {
@@ -30,6 +30,8 @@ export interface SourceConfig {
 export interface HelpdeskConfig {
   id: string;
   kind: string;
+  /** Rules that open tickets here; undefined = the rules marked `ticket`. */
+  rules?: string[];
   sink: TicketSink<unknown>;
   settings: unknown;
 }
@@ -174,6 +176,7 @@ function validateSources(raw: unknown[], baseDir: string, issues: string[]): Sou
 
 function validateHelpdesks(raw: unknown[], issues: string[]): HelpdeskConfig[] {
   const out: HelpdeskConfig[] = [];
+  const ids = new Set<string>();
   raw.forEach((entry, i) => {
     const at: Path = ['helpdesks', i];
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -186,7 +189,9 @@ function validateHelpdesks(raw: unknown[], issues: string[]): HelpdeskConfig[] {
       issues.push(...zodIssues(common.error, at));
       return;
     }
-    const sink = ticketSinks[common.data.kind];
+    if (ids.has(common.data.id)) issues.push(`${formatPath([...at, 'id'])}: duplicate helpdesk id "${common.data.id}"`);
+    ids.add(common.data.id);
+    const sink = sinkByKind(common.data.kind);
     if (!sink) {
       issues.push(`${formatPath([...at, 'kind'])}: unknown kind "${common.data.kind}"; known kinds: ${known(ticketSinks)}`);
       return;

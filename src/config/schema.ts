@@ -25,8 +25,14 @@ export const commonSourceSchema = z.object({
 });
 export const COMMON_SOURCE_KEYS = ['id', 'kind', 'enabled', 'schedule', 'deltaSchedule', 'deletionThreshold'] as const;
 
-export const commonHelpdeskSchema = z.object({ id: z.string().min(1), kind: z.string() });
-export const COMMON_HELPDESK_KEYS = ['id', 'kind'] as const;
+/** Keys every helpdesk has; the rest (subdomain, credentials, inbound secret...) belongs to the sink's own schema. */
+export const commonHelpdeskSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
+  kind: z.string(),
+  /** Which rules open tickets on this desk; absent = the rules marked `ticket`. */
+  rules: z.array(z.string().min(1)).min(1).optional(),
+});
+export const COMMON_HELPDESK_KEYS = ['id', 'kind', 'rules'] as const;
 
 const ruleConfigSchema = z
   .object({

@@ -48,6 +48,8 @@ export interface RequestOptions {
   acceptStatus?: number[];
   /** Override the client's retry policy for a non-idempotent call. */
   retry?: boolean;
+  /** `manual` returns a 3xx as is instead of following it (help desks and webhooks refuse redirects). */
+  redirect?: 'follow' | 'manual';
 }
 
 export interface HttpResponse<T = unknown> {
@@ -113,7 +115,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const extra = opts.headers ? await opts.headers() : {};
     const generation = authGeneration;
     const auth = opts.auth ? await opts.auth.headers(o.signal ?? never) : {};
-    const res = await queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal }));
+    const res = await queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal, redirect: o.redirect ?? 'follow' }));
     return { res, generation };
   }
 
