@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { HttpClient, HttpResponse } from '../shared/http.js';
 import { AppError, IncompleteReadError, SourceFormatError } from '../shared/errors.js';
+import { nextLinkPages } from '../shared/paging.js';
 import { listResponseSchema } from './api-types.js';
 
 export interface PageOpts {
@@ -111,16 +112,13 @@ function idOf(item: unknown): string | undefined {
 }
 
 /**
- * Pages of a Clever list, one at a time (bounded memory). A body that is not a Clever list, a next link that
- * repeats, or a next link that does not continue after the page's last item fails the read: a full read must
- * be complete, so nothing is deactivated on a partial one.
+ * Pages of a Clever list, one at a time (bounded memory), through the shared next-link paging
+ * (connectors/shared/paging.ts). A body that is not a Clever list, a next link that repeats, a page that repeats
+ * the previous one, or a next link that does not continue after the page's last item fails the read: a full read
+ * must be complete, so nothing is deactivated on a partial one.
  */
 export async function* cleverPages(http: HttpClient, firstUri: string, o: PageOpts): AsyncGenerator<CleverPage> {
-  let uri: string | undefined = firstUri;
-  const seen = new Set<string>();
-  while (uri !== undefined) {
-    if (seen.has(uri)) throw new IncompleteReadError(`${http.name}: ${pathOf(uri)} paging loops (a next link repeats)`, { path: pathOf(uri) });
-    seen.add(uri);
+  const pages = nextLinkPages<unknown>(firstUri, async (uri) => {
     const res = await getJson(http, uri, o);
     const parsed = listResponseSchema.safeParse(res.body);
     if (!parsed.success) {
@@ -135,7 +133,7 @@ export async function* cleverPages(http: HttpClient, firstUri: string, o: PageOp
         throw new IncompleteReadError(`${http.name}: ${pathOf(uri)} next link does not continue after the page's last item`, { path: pathOf(uri) });
       }
     }
-    yield { items, where: pathOf(uri) };
-    uri = next;
-  }
+    return { items, next, url: pathOf(uri) };
+  }, { label: `${http.name}: ${pathOf(firstUri)}` });
+  for await (const page of pages) yield { items: page.items, where: page.url };
 }

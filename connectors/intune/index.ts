@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
 import { errorMessage, IncompleteReadError, isAppError, SourceFormatError } from '../shared/errors.js';
 import type { MapResult } from '../shared/map-result.js';
+import { nextLinkPages } from '../shared/paging.js';
 import type { Batch, CheckResult, Ctx, DeviceRecord, HttpNeeds, SourceConnector } from '../types.js';
 import { managedDeviceOverviewSchema, managedDevicePageSchema, SELECT_FIELDS } from './api-types.js';
 import { createGraphReader, GRAPH_BASE, graphAuth, READ_PERMISSION, type GraphAuth } from './client.js';
@@ -109,21 +110,23 @@ async function* read(ctx: Ctx<IntuneConfig>): AsyncGenerator<Batch> {
   const results: MapResult<DeviceRecord>[] = [];
   let listed = 0;
   let page = 0;
-  let next: string | undefined = '/deviceManagement/managedDevices';
-  let query: Record<string, string> = {
+  const first: Record<string, string> = {
     $select: SELECT_FIELDS.join(','), $top: String(config.pageSize), ...(config.filter ? { $filter: config.filter } : {}),
   };
-  while (next !== undefined) {
+  // The shared next-link paging: `@odata.nextLink` verbatim (it carries every parameter), never $skip; a link
+  // seen before or a page repeating the previous one fails the read.
+  const pages = nextLinkPages<unknown>('/deviceManagement/managedDevices', async (url, n) => {
     ctx.signal.throwIfAborted();
-    page++;
-    const body = await graph.get(next, query);
+    const body = await graph.get(url, n === 1 ? first : {});
     const p = managedDevicePageSchema.safeParse(body);
-    if (!p.success) throw new SourceFormatError(`intune: managedDevices page ${page} is not a Graph collection`, { page });
-    for (const [i, item] of p.data.value.entries()) results.push(mapper.map(item, `managedDevices page ${page} item ${i + 1}`));
-    listed += p.data.value.length;
-    next = p.data['@odata.nextLink'];
-    query = {}; // the nextLink carries every parameter
-    log.debug({ page, items: p.data.value.length, listed }, 'managedDevices page');
+    if (!p.success) throw new SourceFormatError(`intune: managedDevices page ${n} is not a Graph collection`, { page: n });
+    return { items: p.data.value, next: p.data['@odata.nextLink'] };
+  }, { label: 'intune: managedDevices' });
+  for await (const { items, n } of pages) {
+    page = n;
+    for (const [i, item] of items.entries()) results.push(mapper.map(item, `managedDevices page ${n} item ${i + 1}`));
+    listed += items.length;
+    log.debug({ page: n, items: items.length, listed }, 'managedDevices page');
   }
   if (before !== undefined) {
     const after = await enrolledCount(ctx);

@@ -163,15 +163,59 @@ describe('paging', () => {
   it('detects an X-Total-Count mismatch instead of ending quietly', async () => {
     server.use(http.get(`${base}/users`, ({ request }) => {
       const offset = Number(new URL(request.url).searchParams.get('offset'));
-      // The server promises 30 but the second page comes back short: a truncated read.
-      const items = offset === 0 ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : [{ id: 10 }];
+      // The server promises 30 but the second page comes back short and the third empty: a truncated read.
+      const items = offset === 0 ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : offset === 10 ? [{ id: 10 }] : [];
       return HttpResponse.json({ users: items }, { headers: { 'X-Total-Count': '30' } });
     }));
     const read = async () => {
       for await (const _ of offsetPages(client(), 'users', { limit: 10, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
     };
     await expect(read()).rejects.toBeInstanceOf(IncompleteReadError);
-    await expect(read()).rejects.toThrow(/promised 30 records \(X-Total-Count\) but returned 11/);
+    await expect(read()).rejects.toThrow(/X-Total-Count promised 30 records but 11 arrived/);
+  });
+
+  it('a server capping the page size at 50 when 100 was asked is read completely: a short page is not the end', async () => {
+    const all = Array.from({ length: 230 }, (_, i) => ({ id: i }));
+    const asked: string[] = [];
+    for (const withTotal of [true, false]) {
+      server.use(http.get(`${base}/users`, ({ request }) => {
+        const u = new URL(request.url);
+        const offset = Number(u.searchParams.get('offset'));
+        asked.push(`${u.searchParams.get('limit')}@${offset}`);
+        const limit = Math.min(50, Number(u.searchParams.get('limit')));
+        return HttpResponse.json({ users: all.slice(offset, offset + limit) }, withTotal ? { headers: { 'X-Total-Count': '230' } } : {});
+      }));
+      for (const concurrency of [1, 3]) {
+        const seen: number[] = [];
+        for await (const p of offsetPages(client(), 'users', { limit: 100, concurrency, extract: (b) => (b as { users: { id: number }[] }).users })) {
+          seen.push(...p.items.map((x) => x.id));
+        }
+        expect(seen).toEqual(all.map((x) => x.id));
+      }
+    }
+    // Every request asked for 100; without a total the read went on to the empty page at 230.
+    expect(new Set(asked.map((a) => a.split('@')[0]))).toEqual(new Set(['100']));
+    expect(asked).toContain('100@230');
+  });
+
+  it('stops at the total even when the last page is full, and at an empty page without one', async () => {
+    const all = Array.from({ length: 20 }, (_, i) => ({ id: i }));
+    let requests = 0;
+    server.use(http.get(`${base}/users`, ({ request }) => {
+      requests++;
+      const offset = Number(new URL(request.url).searchParams.get('offset'));
+      return HttpResponse.json({ users: all.slice(offset, offset + 10) }, { headers: { 'X-Total-Count': '20' } });
+    }));
+    for await (const _ of offsetPages(client(), 'users', { limit: 10, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
+    expect(requests).toBe(2);
+  });
+
+  it('a next page repeating the current one (offset ignored) fails instead of looping', async () => {
+    server.use(http.get(`${base}/users`, () => HttpResponse.json({ users: [{ id: 1 }, { id: 2 }] })));
+    const read = async () => {
+      for await (const _ of offsetPages(client(), 'users', { limit: 2, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
+    };
+    await expect(read()).rejects.toThrow(/repeats the previous page/);
   });
 
   it('follows @odata.nextLink and Link rel=next', async () => {
@@ -184,10 +228,11 @@ describe('paging', () => {
       }),
     );
     const got: number[] = [];
-    for await (const p of nextLinkPages<number>(client(), `${base}/devices`, {
-      extract: (b) => (b as { value: number[] }).value,
-      next: (b) => (b as { '@odata.nextLink'?: string })['@odata.nextLink'],
-    })) got.push(...p.items);
+    const c = client();
+    for await (const p of nextLinkPages<number>(`${base}/devices`, async (url) => {
+      const res = await c.json<{ value: number[]; '@odata.nextLink'?: string }>(url);
+      return { items: res.body.value, next: res.body['@odata.nextLink'] };
+    }, { label: 'devices' })) got.push(...p.items);
     expect(got).toEqual([1, 2, 3]);
     expect(linkHeaderNext(new Headers({ link: '<https://x.test/a?page=2>; rel="next", <https://x.test/a?page=9>; rel="last"' }))).toBe('https://x.test/a?page=2');
   });
@@ -201,5 +246,17 @@ describe('paging', () => {
       for await (const _ of pageTokenPages(async () => ({ items: [1], nextPageToken: 'same' }))) { /* drain */ }
     };
     await expect(loop()).rejects.toBeInstanceOf(IncompleteReadError);
+    const same = async () => {
+      let n = 0;
+      for await (const _ of pageTokenPages(async () => ({ items: [{ deviceId: 'a' }], nextPageToken: `t${n++}` }))) { /* drain */ }
+    };
+    await expect(same()).rejects.toThrow(/repeats the previous page/);
+  });
+
+  it('a next link already followed fails the read', async () => {
+    const loop = async () => {
+      for await (const _ of nextLinkPages<number>('a', async (url) => ({ items: [url === 'a' ? 1 : 2], next: url === 'a' ? 'b' : 'a' }), { label: 'x' })) { /* drain */ }
+    };
+    await expect(loop()).rejects.toThrow(/already read/);
   });
 });
