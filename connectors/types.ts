@@ -196,10 +196,19 @@ export interface ReadOptions {
   cursor?: unknown;
 }
 
+/** The request an auth hook is asked to authenticate: the exact method and URL (query included) sent. */
+export interface AuthRequest {
+  method: string;
+  url: string;
+}
+
 /** How a connector authenticates: the shared HTTP helper calls it for every request. */
 export interface HttpAuth {
-  /** Headers to add to a request (resolved per request, so a token can be refreshed or cached). */
-  headers(signal: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * Headers to add to a request, resolved per attempt (so a token can be refreshed or cached, and a signature
+   * such as OAuth 1.0a's, over method + URL + query, is made afresh for every retry).
+   */
+  headers(signal: AbortSignal, request: AuthRequest): Promise<Record<string, string>>;
   /** Called once when a request answers 401; the request is then retried once with fresh headers. */
   refresh?(signal: AbortSignal): Promise<void>;
 }

@@ -141,36 +141,12 @@ export function oauth1Signer(s: Pick<OAuth1Settings, 'consumerKey' | 'consumerSe
 export type OAuth1Signer = ReturnType<typeof oauth1Signer>;
 
 /**
- * OAuth 1.0a as an HttpAuth hook, so that every attempt the shared helper makes (retries after 429/5xx included)
- * is signed afresh with a new nonce and timestamp; a strict server refuses a replayed nonce. HttpAuth.headers()
- * is not told which request it signs, only its signal, so each request gets its own signal bound to its URL.
+ * OAuth 1.0a as an HttpAuth hook: the shared helper hands it the method and URL of every attempt (retries after
+ * 429/5xx included), so each is signed afresh over its own query with a new nonce and timestamp; a strict server
+ * refuses a replayed nonce.
  */
-export function oauth1Auth(signer: OAuth1Signer) {
-  const urls = new WeakMap<AbortSignal, string>();
-  const auth: HttpAuth = {
-    headers: async (signal) => {
-      const url = urls.get(signal);
-      if (url === undefined) throw new AppError('internal', 'oneroster-rest: an OAuth 1.0a request was not bound to its URL');
-      return { authorization: signer.sign('GET', url) };
-    },
-  };
-  return {
-    auth,
-    /** A signal for one request to `url` (follows `parent`), bound so headers() can sign that URL. */
-    bind(parent: AbortSignal, url: string): AbortSignal {
-      const signal = AbortSignal.any([parent]);
-      urls.set(signal, url);
-      return signal;
-    },
-  };
-}
-export type OAuth1Auth = ReturnType<typeof oauth1Auth>;
-
-/** The URL the shared helper will request for `path` + `query` (same construction as src/http/client.ts). */
-export function requestUrl(baseUrl: string, path: string, query: Record<string, string | number>): string {
-  const u = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
-  return u.toString();
+export function oauth1Auth(signer: OAuth1Signer): HttpAuth {
+  return { headers: async (_signal, req) => ({ authorization: signer.sign(req.method, req.url) }) };
 }
 
 /** Only the codeMinor words (a closed vocabulary) are surfaced; imsx_description may echo a filter value. */
@@ -208,15 +184,12 @@ function withCodeMinor(e: unknown): unknown {
 
 export interface Transport {
   http: HttpClient;
-  baseUrl: string;
-  oauth1?: OAuth1Auth;
   signal: AbortSignal;
 }
 
 export async function getJson(t: Transport, path: string, query: Record<string, string | number>) {
-  const signal = t.oauth1 ? t.oauth1.bind(t.signal, requestUrl(t.baseUrl, path, query)) : t.signal;
   try {
-    return await t.http.json<unknown>(path, { query, signal });
+    return await t.http.json<unknown>(path, { query, signal: t.signal });
   } catch (e) {
     throw withCodeMinor(e);
   }

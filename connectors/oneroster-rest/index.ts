@@ -14,7 +14,7 @@ import {
   type SourceConnector, type Stream,
 } from '../types.js';
 import { COLLECTIONS, type Collection } from './api-types.js';
-import { getJson, oauth1Auth, oauth1Signer, oauth2Auth, pages, type OAuth1Auth, type Transport } from './client.js';
+import { getJson, oauth1Auth, oauth1Signer, oauth2Auth, pages, type Transport } from './client.js';
 import { mapEnrollment, mapOrg, mapPerson } from './mapper.js';
 
 const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
@@ -73,8 +73,7 @@ export const configSchema = z.strictObject({
 });
 export type OneRosterRestConfig = z.infer<typeof configSchema>;
 
-/** Auth by config object, so read/check reach the signer or token cache that `http` built. */
-const signers = new WeakMap<OneRosterRestConfig, OAuth1Auth>();
+/** Auth by config object, so read/check reach the token cache that `http` built. */
 const tokens = new WeakMap<OneRosterRestConfig, HttpAuth>();
 
 function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
@@ -84,10 +83,8 @@ function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
     tokens.set(config, auth);
     return { ...needs, auth };
   }
-  // OAuth 1.0a signs method + URL + query; getJson binds each request's URL to its signal (client.ts).
-  const o1 = oauth1Auth(oauth1Signer(config.auth));
-  signers.set(config, o1);
-  return { ...needs, auth: o1.auth };
+  // OAuth 1.0a signs method + URL + query: the shared helper hands the hook each request's method and URL.
+  return { ...needs, auth: oauth1Auth(oauth1Signer(config.auth)) };
 }
 
 /**
@@ -95,14 +92,11 @@ function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
  * error and is retried with backoff; a wrong secret or token URL must fail at once, with its own message.
  */
 async function firstToken(ctx: Ctx<OneRosterRestConfig>): Promise<void> {
-  await tokens.get(ctx.config)?.headers(ctx.signal);
+  await tokens.get(ctx.config)?.headers(ctx.signal, { method: 'GET', url: ctx.config.baseUrl });
 }
 
 function transport(ctx: Ctx<OneRosterRestConfig>): Transport {
-  const c = ctx.config;
-  const oauth1 = c.auth.type === 'oauth1' ? signers.get(c) : undefined;
-  if (c.auth.type === 'oauth1' && !oauth1) throw new AppError('internal', 'oneroster-rest: ctx.http was not built from this connector\'s http needs');
-  return { http: ctx.http, baseUrl: c.baseUrl, signal: ctx.signal, ...(oauth1 ? { oauth1 } : {}) };
+  return { http: ctx.http, signal: ctx.signal };
 }
 
 /** Whether `now` falls inside "HH:MM-HH:MM" in `timeZone` (the window may wrap midnight). */

@@ -2,7 +2,7 @@
  * The one HTTP helper every connector uses: per-request timeout, caller's AbortSignal, retries with
  * full-jitter backoff on network errors / 429 / 5xx honouring Retry-After, a cap on attempts, and
  * per-connector concurrency and rate limits, and a connector's auth hook (headers per request; on a 401 one
- * refresh and one retry). Request and response headers are never logged (they carry auth).
+ * refresh and one retry; the hook is told the method and URL, so a request signature covers them). Request and response headers are never logged (they carry auth).
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -31,7 +31,7 @@ export interface HttpClientOptions {
    * once and retries that request once with fresh headers. A second 401 fails with http_status 401.
    */
   auth?: {
-    headers(signal: AbortSignal): Promise<Record<string, string>>;
+    headers(signal: AbortSignal, request: { method: string; url: string }): Promise<Record<string, string>>;
     refresh?(signal: AbortSignal): Promise<void>;
   };
   fetch?: typeof fetch;
@@ -112,8 +112,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     const extra = opts.headers ? await opts.headers() : {};
     const generation = authGeneration;
-    const auth = opts.auth ? await opts.auth.headers(o.signal ?? never) : {};
-    const res = await queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal }));
+    const method = o.method ?? 'GET';
+    const auth = opts.auth ? await opts.auth.headers(o.signal ?? never, { method, url }) : {};
+    const res = await queue.add(() => doFetch(url, { method, headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal }));
     return { res, generation };
   }
 

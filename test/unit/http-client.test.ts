@@ -129,6 +129,17 @@ describe('http client', () => {
     expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(380);
   });
 
+  it('the auth hook is told the method and full URL of every attempt (what a request signature covers)', async () => {
+    let n = 0;
+    server.use(http.post(`${base}/sign`, () => (++n === 1 ? new HttpResponse(null, { status: 503 }) : HttpResponse.json({ ok: true }))));
+    const seen: { method: string; url: string }[] = [];
+    const res = await client({ auth: { headers: async (_s, req) => { seen.push(req); return { authorization: `Sig ${req.method} ${req.url}` }; } } })
+      .json('sign', { method: 'POST', query: { filter: "a>'b c'", limit: 5 } });
+    expect(res.status).toBe(200);
+    const url = `${base}/sign?filter=a%3E%27b+c%27&limit=5`;
+    expect(seen).toEqual([{ method: 'POST', url }, { method: 'POST', url }]);
+  });
+
   it('never writes auth headers or query values to the log', async () => {
     logLines.length = 0;
     let calls = 0;
