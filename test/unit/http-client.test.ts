@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError, IncompleteReadError } from '../../src/errors.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { linkHeaderNext, nextLinkPages, offsetPages, pageTokenPages } from '../../src/http/paging.js';
-import { fullJitterDelay, parseRetryAfter } from '../../src/http/retry.js';
+import { fullJitterDelay, parseRateLimitReset, parseRetryAfter, RESET_MARGIN_MS, retryWaitMs } from '../../src/http/retry.js';
 
 const base = 'https://sis.example.test';
 const server = setupServer();
@@ -30,6 +30,20 @@ describe('retry timing', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 
+  it('reads X-RateLimit-Reset as a Unix time (s or ms) or a duration, on a 429 only, Retry-After first', () => {
+    const now = Date.parse('2026-11-24T00:00:00Z');
+    const h = (o: Record<string, string>) => new Headers(o);
+    expect(parseRateLimitReset(String(now / 1000 + 30), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset(String(now + 30_000), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset('12', now)).toBe(12_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset(String(now / 1000 - 5), now)).toBe(RESET_MARGIN_MS);
+    expect(parseRateLimitReset('soon', now)).toBeUndefined();
+    expect(retryWaitMs(429, h({ 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(retryWaitMs(429, h({ 'retry-after': '3', 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBe(3000);
+    expect(retryWaitMs(503, h({ 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBeUndefined();
+    expect(retryWaitMs(429, h({}), now)).toBeUndefined();
+  });
+
   it('draws full-jitter delays under an exponential ceiling', () => {
     expect(fullJitterDelay(0, { baseMs: 100, maxMs: 10_000, random: () => 0.999 })).toBe(99);
     expect(fullJitterDelay(3, { baseMs: 100, maxMs: 10_000, random: () => 0.5 })).toBe(400);
@@ -52,6 +66,38 @@ describe('http client', () => {
     expect(res.body).toEqual({ users: [] });
     expect(calls).toBe(2);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('waits out a 429 that carries only X-RateLimit-Reset (Unix seconds), then succeeds', async () => {
+    const times: number[] = [];
+    let resetMs = 0;
+    server.use(http.get(`${base}/users`, () => {
+      times.push(Date.now());
+      if (times.length > 1) return HttpResponse.json({ users: [] });
+      // 1-2 s ahead: far longer than this client's 5-20 ms backoff, so only the header explains the wait.
+      const reset = Math.floor(Date.now() / 1000) + 2;
+      resetMs = reset * 1000;
+      return new HttpResponse('{"error":"rate limit"}', { status: 429, headers: { 'X-RateLimit-Reset': String(reset) } });
+    }));
+    const res = await client().json<{ users: unknown[] }>('users');
+    expect(res.body).toEqual({ users: [] });
+    expect(times).toHaveLength(2);
+    expect(times[1]!).toBeGreaterThanOrEqual(resetMs);
+  });
+
+  it('measures X-RateLimit-Reset against its injected clock', async () => {
+    let calls = 0;
+    const times: number[] = [];
+    server.use(http.get(`${base}/users`, () => {
+      times.push(Date.now());
+      return ++calls === 1
+        ? new HttpResponse(null, { status: 429, headers: { 'X-RateLimit-Reset': '2000000001' } })
+        : HttpResponse.json({ users: [] });
+    }));
+    // The client's clock says 2,000,000,000 s (2033): the reset is one second away whatever the wall clock says.
+    await client({ now: () => 2_000_000_000_000 }).json('users');
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000);
+    expect(times[1]! - times[0]!).toBeLessThan(5000);
   });
 
   it('retries a 503 and returns the 200 that follows', async () => {
