@@ -86,6 +86,14 @@ export const deviceRecordSchema = z.object({
   userEmail: z.string().nullable().default(null),
   recentUsers: z.array(z.string()).default([]),
   orgUnit: z.string().nullable().default(null),
+  /** The MDM's own id of the org unit (Google orgUnitId), stable across renames of `orgUnit`. */
+  orgUnitId: z.string().nullable().default(null),
+  /** Where the device is said to be (Google annotatedLocation, an admin-typed text). */
+  annotatedLocation: z.string().nullable().default(null),
+  /** Admin notes on the device (Google notes, up to 500 characters there). */
+  notes: z.string().nullable().default(null),
+  /** The device's (Wi-Fi) MAC address, normalised to lower-case aa:bb:cc:dd:ee:ff. */
+  macAddress: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'expected a MAC address aa:bb:cc:dd:ee:ff').nullable().default(null),
   osVersion: z.string().nullable().default(null),
   lastSyncAt: isoDateTime.nullable().default(null),
   enrolledAt: isoDateTime.nullable().default(null),

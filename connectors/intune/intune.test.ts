@@ -142,27 +142,27 @@ describe('intune connector', () => {
     expect(bs).toHaveLength(1);
     const b = bs[0]!;
     expect(b.processingMode).toBe('bulk');
-    expect(b.unsupplied).toEqual(['assetTag', 'orgUnit', 'recentUsers', 'aueDate', 'bootMode']);
+    expect(b.unsupplied).toEqual(['assetTag', 'orgUnit', 'orgUnitId', 'annotatedLocation', 'notes', 'recentUsers', 'aueDate', 'bootMode']);
     expect(b.rejects).toEqual([]);
     expect(records(bs)).toEqual([
       {
         externalId: '705c034c-034c-705c-4c03-5c704c035c70', serial: 'PF3XK2LM', assetTag: null, model: 'ThinkPad 11e Gen 6',
         manufacturer: 'LENOVO', platform: 'windows', status: 'active', userEmail: 'student.one@district.org', recentUsers: [],
-        orgUnit: null, osVersion: '10.0.22631.4037', lastSyncAt: '2017-01-01T07:57:37.576Z', enrolledAt: '2017-01-01T07:59:43.797Z',
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: 'a0:b1:c2:d3:e4:f5', osVersion: '10.0.22631.4037', lastSyncAt: '2017-01-01T07:57:37.576Z', enrolledAt: '2017-01-01T07:59:43.797Z',
         aueDate: null, compliance: 'compliant', bootMode: null, deleted: false,
       },
       {
         // empty UPN -> the email address; grace period -> noncompliant; 0001-01-01 -> null; retirePending -> retired
         externalId: '805c034c-034c-705c-4c03-5c704c035c71', serial: 'DMPXK9QAHX', assetTag: null, model: 'iPad (9th generation)',
         manufacturer: 'Apple', platform: 'ios', status: 'retired', userEmail: 'teacher.two@district.org', recentUsers: [],
-        orgUnit: null, osVersion: '17.6.1', lastSyncAt: '2026-10-02T14:03:11.123Z', enrolledAt: null,
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: null, osVersion: '17.6.1', lastSyncAt: '2026-10-02T14:03:11.123Z', enrolledAt: null,
         aueDate: null, compliance: 'noncompliant', bootMode: null, deleted: false,
       },
       {
         // no user; unknown compliance value -> null with a warning; unknown state -> active
         externalId: '905c034c-034c-705c-4c03-5c704c035c72', serial: 'R9XT30ABCDE', assetTag: null, model: 'SM-X200',
         manufacturer: 'samsung', platform: 'android', status: 'active', userEmail: null, recentUsers: [],
-        orgUnit: null, osVersion: '14', lastSyncAt: null, enrolledAt: '2025-08-20T10:00:00.000Z',
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: null, osVersion: '14', lastSyncAt: null, enrolledAt: '2025-08-20T10:00:00.000Z',
         aueDate: null, compliance: null, bootMode: null, deleted: false,
       },
     ]);

@@ -9,10 +9,10 @@ import { mapped, type MapResult } from '../shared/map-result.js';
 import { RowCheck } from '../shared/row-check.js';
 import { deviceRecordSchema, type DeviceRecord, type FieldWarning } from '../types.js';
 import { managedDeviceSchema, type ManagedDevice } from './api-types.js';
-import { intuneStatus, isPlaceholderSerial, parseGraphDateTime, toCompliance, toEmail, toPlatform } from './values.js';
+import { intuneStatus, isPlaceholderSerial, parseGraphDateTime, toCompliance, toEmail, toMac, toPlatform } from './values.js';
 
 /** Canonical fields Graph does not supply: the ledger keeps whatever another source stored for them. */
-export const UNSUPPLIED = ['assetTag', 'orgUnit', 'recentUsers', 'aueDate', 'bootMode'] as const;
+export const UNSUPPLIED = ['assetTag', 'orgUnit', 'orgUnitId', 'annotatedLocation', 'notes', 'recentUsers', 'aueDate', 'bootMode'] as const;
 
 /** Counts for the end-of-read log line: counts and vendor enum values only. */
 export interface MapperStats {
@@ -92,6 +92,11 @@ export function createMapper() {
     const compliance = complianceRaw === null ? null : (toCompliance(complianceRaw) ?? null);
     if (complianceRaw !== null && compliance === null) check.warn('compliance', 'complianceState', `unrecognised value '${complianceRaw}'`);
 
+    // wiFiMacAddress: 12 bare hex digits; an unreadable one is a warning, the device is still applied.
+    const macRaw = text('macAddress', 'wiFiMacAddress');
+    const macAddress = macRaw === null ? null : toMac(macRaw);
+    if (macAddress === undefined) check.warn('macAddress', 'wiFiMacAddress', `not a MAC address: '${macRaw!.slice(0, 40)}'`, macRaw!);
+
     const candidate = {
       externalId,
       serial,
@@ -103,6 +108,10 @@ export function createMapper() {
       userEmail,
       recentUsers: [],
       orgUnit: null,
+      orgUnitId: null,
+      annotatedLocation: null,
+      notes: null,
+      macAddress: macAddress ?? null,
       osVersion: text('osVersion', 'osVersion'),
       lastSyncAt: date('lastSyncAt', 'lastSyncDateTime'),
       enrolledAt: date('enrolledAt', 'enrolledDateTime'),
