@@ -194,6 +194,8 @@ export interface Ctx<C> {
   log: Logger;
   signal: AbortSignal;
   now(): Date;
+  /** The district's IANA time zone (config `district.timezone`), for anything judged by local time; UTC when absent. */
+  timeZone?: string;
 }
 
 export interface ReadOptions {
@@ -249,6 +251,11 @@ export interface SourceConnector<C = unknown> {
   /** HTTP needs of an API connector; file connectors leave it out and get a client with no base URL. */
   http?(config: C, deps: HttpNeedsDeps): HttpNeeds;
   check(ctx: Ctx<C>): Promise<CheckResult>;
+  /**
+   * Why this read may not start now (e.g. full reads only inside `allowedHours`), or undefined when it may. The
+   * runner asks before it reads: a run refused here is `skipped` with this reason, not failed.
+   */
+  notNow?(ctx: Ctx<C>, opts: ReadOptions): string | undefined;
   /** Pages as they arrive, bounded memory. A full read must be complete or throw. */
   read(ctx: Ctx<C>, opts: ReadOptions): AsyncIterable<Batch>;
 }

@@ -45,10 +45,13 @@ export const configSchema = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(16).default(2),
   /** http:// URLs (API and token) are refused unless true: student data in transit. */
   allowInsecure: z.boolean().default(false),
-  /** Full reads only inside this window, e.g. "19:00-05:00" (may wrap midnight), in `timeZone`. */
+  /**
+   * Full runs only inside this window, e.g. "19:00-05:00" (may wrap midnight), in the district's time zone
+   * (`district.timezone`); a full run outside it is skipped. Delta runs are allowed at any time.
+   */
   allowedHours: z.string().regex(HOURS, 'expected HH:MM-HH:MM').optional(),
-  /** IANA zone for allowedHours (the district's); UTC when not given. */
-  timeZone: z.string().min(1).default('UTC'),
+  /** Overrides the district's time zone for allowedHours (an SIS hosted in another zone). */
+  timeZone: z.string().min(1).optional(),
   batchSize: z.number().int().positive().default(1000),
   schoolTypes: z.array(z.string().min(1)).min(1).default(['school']),
   /** The district's own role words → canonical roles, matched case-insensitively. */
@@ -63,7 +66,7 @@ export const configSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: key.split('.'), message: 'http:// refused (student data in transit); use https:// or set allowInsecure: true' });
     }
   }
-  if (c.allowedHours) {
+  if (c.timeZone) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: c.timeZone });
     } catch {
@@ -131,11 +134,7 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
   const cursor: OneRosterCursor = { since: startedAt.toISOString() };
   const mode = opts.mode === 'delta' ? 'delta' : 'bulk';
   let filter: string | undefined;
-  if (mode === 'delta') {
-    filter = `dateLastModified>'${deltaStart(opts).toISOString()}'`;
-  } else if (config.allowedHours && !insideHours(config.allowedHours, config.timeZone, startedAt)) {
-    throw new AppError('sync_failed', `oneroster-rest: full reads are allowed only ${config.allowedHours} (${config.timeZone}); not started`);
-  }
+  if (mode === 'delta') filter = `dateLastModified>'${deltaStart(opts).toISOString()}'`;
   const t = transport(ctx);
   await firstToken(ctx);
   log.info({ version: config.version, mode, pageSize: config.pageSize }, 'reading OneRoster REST');
@@ -168,6 +167,18 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
   yield* stream('enrollments', 'enrollments', (item, location) => mapEnrollment(item, { location, mode }));
 }
 
+/**
+ * allowedHours: a full run outside the window is not started (the runner records it as skipped with this reason);
+ * judged by ctx's clock in the district's zone (ctx.timeZone), unless the source names its own `timeZone`.
+ */
+function notNow(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): string | undefined {
+  const window = ctx.config.allowedHours;
+  if (!window || opts.mode === 'delta') return undefined;
+  const zone = ctx.config.timeZone ?? ctx.timeZone ?? 'UTC';
+  if (insideHours(window, zone, ctx.now())) return undefined;
+  return `full runs of this OneRoster source are allowed only ${window} (${zone}); delta runs are allowed any time`;
+}
+
 /** "authenticated, N users visible" (X-Total-Count of /users?limit=1), or the exact failure. */
 async function check(ctx: Ctx<OneRosterRestConfig>): Promise<CheckResult> {
   try {
@@ -191,5 +202,6 @@ export const onerosterRest: SourceConnector<OneRosterRestConfig> = {
   supportsDelta: true,
   http,
   check,
+  notNow,
   read,
 };
