@@ -12,8 +12,8 @@ const restrict = {
     message: 'A vendor connector imports only ../types.js and ../shared/*: add what it needs to connectors/shared.',
   },
   srcExceptDoor: {
-    regex: '(^|/)src/(?!errors\\.js$|http/client\\.js$)',
-    message: 'connectors/shared may import src/errors and src/http/client only.',
+    regex: '(^|/)src/(?!errors\\.js$|http/(client|paging|retry)\\.js$)',
+    message: 'connectors/shared may import src/errors and src/http/{client,paging,retry} only.',
   },
   api: {
     regex: '(^|/)src/api(/|$)|^(\\.\\./)+api(/|$)',
@@ -45,7 +45,7 @@ export default tseslint.config(
   // Dependency boundaries (DESIGN §3: a connector never touches the database). In flat config the last matching
   // block's options replace earlier ones for a rule, so the file groups below do not overlap.
   {
-    // connectors/shared is the one door into the product: error classes and the HTTP client type only.
+    // connectors/shared is the one door into the product: error classes, the HTTP client type and its paging helpers.
     files: ['connectors/shared/**/*.ts'],
     ignores: ['connectors/**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [restrict.dbLedgerConfig, restrict.srcExceptDoor] }] },

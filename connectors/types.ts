@@ -86,6 +86,14 @@ export const deviceRecordSchema = z.object({
   userEmail: z.string().nullable().default(null),
   recentUsers: z.array(z.string()).default([]),
   orgUnit: z.string().nullable().default(null),
+  /** The MDM's own id of the org unit (Google orgUnitId), stable across renames of `orgUnit`. */
+  orgUnitId: z.string().nullable().default(null),
+  /** Where the device is said to be (Google annotatedLocation, an admin-typed text). */
+  annotatedLocation: z.string().nullable().default(null),
+  /** Admin notes on the device (Google notes, up to 500 characters there). */
+  notes: z.string().nullable().default(null),
+  /** The device's (Wi-Fi) MAC address, normalised to lower-case aa:bb:cc:dd:ee:ff. */
+  macAddress: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'expected a MAC address aa:bb:cc:dd:ee:ff').nullable().default(null),
   osVersion: z.string().nullable().default(null),
   lastSyncAt: isoDateTime.nullable().default(null),
   enrolledAt: isoDateTime.nullable().default(null),
@@ -186,6 +194,8 @@ export interface Ctx<C> {
   log: Logger;
   signal: AbortSignal;
   now(): Date;
+  /** The district's IANA time zone (config `district.timezone`), for anything judged by local time; UTC when absent. */
+  timeZone?: string;
 }
 
 export interface ReadOptions {
@@ -196,10 +206,19 @@ export interface ReadOptions {
   cursor?: unknown;
 }
 
+/** The request an auth hook is asked to authenticate: the exact method and URL (query included) sent. */
+export interface AuthRequest {
+  method: string;
+  url: string;
+}
+
 /** How a connector authenticates: the shared HTTP helper calls it for every request. */
 export interface HttpAuth {
-  /** Headers to add to a request (resolved per request, so a token can be refreshed or cached). */
-  headers(signal: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * Headers to add to a request, resolved per attempt (so a token can be refreshed or cached, and a signature
+   * such as OAuth 1.0a's, over method + URL + query, is made afresh for every retry).
+   */
+  headers(signal: AbortSignal, request: AuthRequest): Promise<Record<string, string>>;
   /** Called once when a request answers 401; the request is then retried once with fresh headers. */
   refresh?(signal: AbortSignal): Promise<void>;
 }
@@ -235,6 +254,11 @@ export interface SourceConnector<C = unknown> {
   /** HTTP needs of an API connector; file connectors leave it out and get a client with no base URL. */
   http?(config: C, deps: HttpNeedsDeps): HttpNeeds;
   check(ctx: Ctx<C>): Promise<CheckResult>;
+  /**
+   * Why this read may not start now (e.g. full reads only inside `allowedHours`), or undefined when it may. The
+   * runner asks before it reads: a run refused here is `skipped` with this reason, not failed.
+   */
+  notNow?(ctx: Ctx<C>, opts: ReadOptions): string | undefined;
   /** Pages as they arrive, bounded memory. A full read must be complete or throw. */
   read(ctx: Ctx<C>, opts: ReadOptions): AsyncIterable<Batch>;
 }

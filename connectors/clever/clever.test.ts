@@ -9,7 +9,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectorCtx } from '../../src/sync/connector-ctx.js';
 import type { Batch, ReadOptions, RecordByStream, SourceConnector } from '../types.js';
 import { clever } from './index.js';
-import { rateLimitWaitMs } from './client.js';
 import {
   SCHOOL_A, SCHOOL_B, cid, event, page, school, section, student, teacherAndStaff,
 } from './fixtures/clever-shapes.js';
@@ -300,16 +299,6 @@ describe('clever events delta', () => {
   });
 });
 
-describe('rateLimitWaitMs', () => {
-  const now = new Date('2026-11-24T00:00:00Z');
-  const h = (o: Record<string, string>) => new Headers(o);
-  it('reads X-RateLimit-Reset as Unix seconds, Retry-After first when both are sent', () => {
-    expect(rateLimitWaitMs(h({ 'x-ratelimit-reset': String(now.getTime() / 1000 + 30) }), now)).toBe(30_000);
-    expect(rateLimitWaitMs(h({ 'x-ratelimit-reset': String(now.getTime() / 1000 - 5) }), now)).toBe(0);
-    expect(rateLimitWaitMs(h({ 'retry-after': '3', 'x-ratelimit-reset': String(now.getTime() / 1000 + 30) }), now)).toBe(3000);
-    expect(rateLimitWaitMs(h({}), now)).toBeUndefined();
-  });
-});
 
 describe('clever check', () => {
   it('answers "authenticated, N users visible" and says whether deltas are possible', async () => {

@@ -55,7 +55,7 @@ function needs(config: CleverConfig): HttpNeeds {
   };
 }
 
-const pageOpts = (ctx: Ctx<CleverConfig>): PageOpts => ({ signal: ctx.signal, now: ctx.now, log: ctx.log });
+const pageOpts = (ctx: Ctx<CleverConfig>): PageOpts => ({ signal: ctx.signal });
 
 function cursorOf(raw: unknown): CleverCursor | undefined {
   if (raw && typeof raw === 'object' && 'lastEventId' in raw) {

@@ -11,6 +11,7 @@ import { GAM_RECENT_USER_EMAIL } from './api-types.js';
 
 export const CANONICAL_FIELDS = [
   'externalId', 'serial', 'assetTag', 'model', 'manufacturer', 'platform', 'status', 'userEmail', 'orgUnit',
+  'orgUnitId', 'annotatedLocation', 'notes', 'macAddress',
   'osVersion', 'lastSyncAt', 'enrolledAt', 'aueDate', 'compliance', 'bootMode',
 ] as const;
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
@@ -35,6 +36,10 @@ export const FORMAT_SPECS: Record<'gam' | 'intune', FormatSpec> = {
       status: ['status'],
       userEmail: ['annotatedUser'],
       orgUnit: ['orgUnitPath'],
+      orgUnitId: ['orgUnitId'],
+      annotatedLocation: ['annotatedLocation'],
+      notes: ['notes'],
+      macAddress: ['macAddress'],
       osVersion: ['osVersion'],
       lastSyncAt: ['lastSync'],
       enrolledAt: ['lastEnrollmentTime'],
@@ -58,6 +63,7 @@ export const FORMAT_SPECS: Record<'gam' | 'intune', FormatSpec> = {
         'Primary user email address', 'UserEmail', 'Email address',
       ],
       osVersion: ['OS version', 'OSVersion'],
+      macAddress: ['Wi-Fi MAC', 'WiFiMacAddress', 'Wi-Fi MAC address'],
       lastSyncAt: ['Last check-in', 'LastContact', 'Last check in', 'LastSyncDateTime'],
       enrolledAt: ['Enrollment date', 'CreatedDate', 'Enrolled date', 'EnrolledDateTime'],
       compliance: ['Compliance', 'ComplianceState', 'CompliantState', 'Compliance state'],

@@ -11,7 +11,7 @@ import type { RawRow } from './api-types.js';
 import type { CanonicalField, Format, ResolvedColumns } from './columns.js';
 import {
   intuneStatus, isPlaceholderSerial, manufacturerFromModel, parseDate, parseDateTime, toBootMode, toCompliance,
-  toEmail, toPlatform, type DateOrder, type Parsed,
+  toEmail, toMac, toPlatform, type DateOrder, type Parsed,
 } from './values.js';
 
 export interface MapperOptions {
@@ -124,6 +124,13 @@ export function createMapper(opts: MapperOptions) {
       userEmail,
       recentUsers: recentUsers(row, check),
       orgUnit: text('orgUnit', 'text'),
+      orgUnitId: text('orgUnitId', 'id'),
+      annotatedLocation: text('annotatedLocation', 'text'),
+      notes: text('notes', 'text'),
+      macAddress: parsed('macAddress', (raw) => {
+        const mac = toMac(raw);
+        return mac === undefined ? { ok: false, reason: `not a MAC address: '${raw.slice(0, 40)}'` } : { ok: true, value: mac };
+      }),
       osVersion: text('osVersion', 'text'),
       lastSyncAt: parsed('lastSyncAt', (raw) => parseDateTime(raw, opts.dateFormat)),
       enrolledAt: parsed('enrolledAt', (raw) => parseDateTime(raw, opts.dateFormat)),

@@ -97,5 +97,5 @@ export function parseDate(raw: string, order: DateOrder): Parsed<string | null> 
 }
 
 export {
-  intuneStatus, isPlaceholderSerial, manufacturerFromModel, toBootMode, toCompliance, toEmail, toPlatform,
+  intuneStatus, isPlaceholderSerial, manufacturerFromModel, toBootMode, toCompliance, toEmail, toMac, toPlatform,
 } from '../shared/device-values.js';

@@ -130,6 +130,10 @@ describe('google-admin read', () => {
       // Managed users only, most recent first, lower-cased and de-duplicated.
       recentUsers: ['student.one@district.example.org', 'teacher.two@district.example.org'],
       orgUnit: '/Students/Lincoln Elementary',
+      orgUnitId: '03ph8a2z1q4kx9v',
+      annotatedLocation: 'Lincoln ES cart 3',
+      notes: 'replaced keyboard 2026-09',
+      macAddress: '3c:52:82:a1:b2:c3',
       osVersion: '129.0.6668.99',
       lastSyncAt: '2026-10-02T14:03:11.123Z',
       enrolledAt: '2025-08-14T16:20:05.000Z',

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
 import { errorMessage, IncompleteReadError, isAppError } from '../shared/errors.js';
+import { pageTokenPages } from '../shared/paging.js';
 import type { Batch, CheckResult, Ctx, ReadOptions, SourceConnector } from '../types.js';
 import {
   createDirectory, DEFAULT_TUNING, GoogleApiError, ORGUNIT_SCOPE, SCOPE, type Directory, type RetryTuning, type Scope,
@@ -71,25 +72,19 @@ async function* unitPages(dir: Directory, unit: Unit, maxResults: number, ownCou
   const before = ownCount ? await dir.count(unit.scope) : 0;
   const ids = new Set<string>();
   let withoutId = 0;
-  const tokens = new Set<string>();
-  let token: string | undefined;
-  let page = 0;
-  do {
-    page++;
+  // The shared page-token paging: a token given twice, or a page repeating the previous one, fails the read.
+  const pages = pageTokenPages<unknown>(async (token) => {
     const p = await dir.listPage(unit.scope, maxResults, token);
-    const items = p.chromeosdevices ?? [];
+    return { items: p.chromeosdevices ?? [], nextPageToken: p.nextPageToken };
+  }, { label: `google-admin: chromeosdevices.list (${unit.label})` });
+  for await (const { items, n } of pages) {
     for (const item of items) {
       const id = (item as { deviceId?: unknown } | null)?.deviceId;
       if (typeof id === 'string' && id !== '') ids.add(id);
       else withoutId++;
     }
-    token = p.nextPageToken || undefined;
-    if (token && tokens.has(token)) {
-      throw new IncompleteReadError(`google-admin: the Directory API returned a page token it had already given (${unit.label}); the list would loop`, { page, orgUnit: unit.label });
-    }
-    if (token) tokens.add(token);
-    yield { unit: unit.label, page, items };
-  } while (token);
+    yield { unit: unit.label, page: n, items };
+  }
   if (!ownCount) return;
   const after = await dir.count(unit.scope);
   const listed = ids.size + withoutId;

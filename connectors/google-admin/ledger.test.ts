@@ -67,4 +67,23 @@ describe('google-admin into the ledger (pglite)', () => {
     expect(await count(t.db, 'device_observations', 'active')).toBe(5);
     expect(await count(t.db, 'device_observations', "not active and external_id = 'dev-0006'")).toBe(1);
   });
+
+  it('stores annotatedLocation, notes, MAC and orgUnitId on the observation; a changed note is an update', async () => {
+    const config = configWith(`  - id: chromebooks
+    kind: google-admin
+    serviceAccountKeyFile: ${keyFile}
+    subject: it.admin@district.example.org
+`);
+    const extra = { annotatedLocation: 'Lincoln ES cart 3', notes: 'new keyboard', macAddress: '3C5282A1B2C3', orgUnitId: '03ph8a2z1q4kx9v' };
+    fake.devices = [device(1, extra), device(2)];
+    expect(await sync(t.db, config, 'chromebooks')).toMatchObject({ status: 'succeeded' });
+    const stored = "annotated_location = 'Lincoln ES cart 3' and mac_address = '3c:52:82:a1:b2:c3' and org_unit_id = '03ph8a2z1q4kx9v'";
+    expect(await count(t.db, 'device_observations', `external_id = 'dev-0001' and ${stored} and notes = 'new keyboard'`)).toBe(1);
+    expect(await count(t.db, 'device_observations',
+      "external_id = 'dev-0002' and annotated_location is null and notes is null and mac_address is null and org_unit_id is null")).toBe(1);
+    fake.devices = [device(1, { ...extra, notes: 'screen cracked' }), device(2)];
+    const r2 = await sync(t.db, config, 'chromebooks');
+    expect(r2.result?.streams.devices).toMatchObject({ updated: 1, unchanged: 1 });
+    expect(await count(t.db, 'device_observations', `external_id = 'dev-0001' and ${stored} and notes = 'screen cracked'`)).toBe(1);
+  });
 });

@@ -18,7 +18,7 @@ import { RowCheck, type FieldRole } from '../shared/row-check.js';
 import { deviceRecordSchema, type DeviceRecord } from '../types.js';
 import { chromeOsDeviceSchema, recentUserSchema, type RawChromeOsDevice } from './api-types.js';
 import {
-  isPlaceholderSerial, manufacturerFromModel, parseDateOf, parseEpochMsDate, parseTimestamp, toBootMode, toEmail,
+  isPlaceholderSerial, manufacturerFromModel, parseDateOf, parseEpochMsDate, parseTimestamp, toBootMode, toEmail, toMac,
   type Parsed,
 } from './values.js';
 
@@ -103,6 +103,10 @@ export function createMapper() {
       userEmail,
       recentUsers: recentUsers(d.recentUsers, check),
       orgUnit: text('orgUnit', 'orgUnitPath', 'text'),
+      orgUnitId: text('orgUnitId', 'orgUnitId', 'id'),
+      annotatedLocation: text('annotatedLocation', 'annotatedLocation', 'text'),
+      notes: text('notes', 'notes', 'text'),
+      macAddress: value('macAddress', 'macAddress', macOf),
       osVersion: text('osVersion', 'osVersion', 'text'),
       lastSyncAt: value('lastSyncAt', 'lastSync', parseTimestamp),
       enrolledAt: value('enrolledAt', 'lastEnrollmentTime', parseTimestamp),
@@ -151,6 +155,12 @@ export function createMapper() {
   }
 
   return { map, stats };
+}
+
+/** A MAC the ledger can store, or a warning naming the problem (the value is a hardware id, not personal). */
+export function macOf(raw: string): Parsed<string | null> {
+  const mac = toMac(raw);
+  return mac === undefined ? { ok: false, reason: `not a MAC address: '${raw.slice(0, 40)}'` } : { ok: true, value: mac };
 }
 
 /** The device's scalar fields for quarantine `raw` (RowCheck makes them jsonb-safe and cuts long ones). */

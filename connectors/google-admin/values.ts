@@ -4,7 +4,7 @@
  */
 import { SENTINEL_BEFORE_YEAR } from '../shared/device-values.js';
 
-export { isPlaceholderSerial, manufacturerFromModel, toBootMode, toEmail } from '../shared/device-values.js';
+export { isPlaceholderSerial, manufacturerFromModel, toBootMode, toEmail, toMac } from '../shared/device-values.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 

@@ -3,19 +3,20 @@
  * managedDevices, so every run is a full read (`processingMode: 'bulk'`), checked against Intune's own count.
  *
  * Shape of a read: the pages are listed by following `@odata.nextLink` verbatim (`$skip` silently returns
- * nothing), every item is mapped as it arrives, and batches are yielded only after the last page, once the
- * count is checked and re-enrolled hardware is resolved. Both need the whole list: a short list must fail the
- * run before any batch reaches the ledger, and the stale twin of a re-enrolled device may come pages before the
- * live one. Memory is the mapped records (~1 KB a device: ~20 MB for a 20k fleet).
+ * nothing) and each page is mapped and passed on as it arrives, so the ledger stages it while the next page is
+ * fetched and memory does not grow with the fleet's records. Completeness needs the whole list: the count is
+ * compared after the last page, and a mismatch throws then, which fails the run and rolls back everything staged
+ * (nothing is applied or deactivated). Re-enrolled hardware is settled as records arrive (ReenrolledTracker): a
+ * stale twin passed on before its newer twin arrived is retracted at the end of the read.
  */
 import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
 import { errorMessage, IncompleteReadError, isAppError, SourceFormatError } from '../shared/errors.js';
-import type { MapResult } from '../shared/map-result.js';
-import type { Batch, CheckResult, Ctx, DeviceRecord, HttpNeeds, SourceConnector } from '../types.js';
+import { nextLinkPages } from '../shared/paging.js';
+import type { Batch, CheckResult, Ctx, HttpNeeds, SourceConnector } from '../types.js';
 import { managedDeviceOverviewSchema, managedDevicePageSchema, SELECT_FIELDS } from './api-types.js';
 import { createGraphReader, GRAPH_BASE, graphAuth, READ_PERMISSION, type GraphAuth } from './client.js';
-import { createMapper, dedupeReenrolled, UNSUPPLIED } from './mapper.js';
+import { createMapper, ReenrolledTracker, UNSUPPLIED } from './mapper.js';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -106,24 +107,39 @@ async function* read(ctx: Ctx<IntuneConfig>): AsyncGenerator<Batch> {
   // is complete when it matches either side. Filtered reads have no count to compare with.
   const before = config.filter ? undefined : await enrolledCount(ctx);
   const mapper = createMapper();
-  const results: MapResult<DeviceRecord>[] = [];
+  const twins = new ReenrolledTracker();
+  const batcher = new Batcher('devices', {
+    size: config.batchSize, processingMode: 'bulk', unsupplied: UNSUPPLIED,
+    notices: config.filter ? ['filtered Intune read: not checked against the tenant-wide enrolled count'] : [],
+  });
   let listed = 0;
   let page = 0;
-  let next: string | undefined = '/deviceManagement/managedDevices';
-  let query: Record<string, string> = {
+  const first: Record<string, string> = {
     $select: SELECT_FIELDS.join(','), $top: String(config.pageSize), ...(config.filter ? { $filter: config.filter } : {}),
   };
-  while (next !== undefined) {
+  // The shared next-link paging: `@odata.nextLink` verbatim (it carries every parameter), never $skip; a link
+  // seen before or a page repeating the previous one fails the read.
+  const pages = nextLinkPages<unknown>('/deviceManagement/managedDevices', async (url, n) => {
     ctx.signal.throwIfAborted();
-    page++;
-    const body = await graph.get(next, query);
+    const body = await graph.get(url, n === 1 ? first : {});
     const p = managedDevicePageSchema.safeParse(body);
-    if (!p.success) throw new SourceFormatError(`intune: managedDevices page ${page} is not a Graph collection`, { page });
-    for (const [i, item] of p.data.value.entries()) results.push(mapper.map(item, `managedDevices page ${page} item ${i + 1}`));
-    listed += p.data.value.length;
-    next = p.data['@odata.nextLink'];
-    query = {}; // the nextLink carries every parameter
-    log.debug({ page, items: p.data.value.length, listed }, 'managedDevices page');
+    if (!p.success) throw new SourceFormatError(`intune: managedDevices page ${n} is not a Graph collection`, { page: n });
+    return { items: p.data.value, next: p.data['@odata.nextLink'] };
+  }, { label: 'intune: managedDevices' });
+  // Each page is passed on as it arrives (the ledger stages it while the next page is fetched). Nothing staged is
+  // applied before the read ends, and a read that ends with a count mismatch throws: the run then rolls back, so a
+  // short list still deactivates nothing.
+  for await (const { items, n } of pages) {
+    page = n;
+    for (const [i, item] of items.entries()) {
+      const m = twins.admit(mapper.map(item, `managedDevices page ${n} item ${i + 1}`));
+      const out = m && batcher.add(m);
+      if (out) yield { ...out, checkpoint: { pages: n } };
+    }
+    listed += items.length;
+    const rest = batcher.end();
+    if (rest) yield { ...rest, checkpoint: { pages: n } };
+    log.debug({ page: n, items: items.length, listed }, 'managedDevices page');
   }
   if (before !== undefined) {
     const after = await enrolledCount(ctx);
@@ -139,20 +155,23 @@ async function* read(ctx: Ctx<IntuneConfig>): AsyncGenerator<Batch> {
     log.warn('intune lists no managed devices');
   }
 
-  const { results: deduped, dropped } = dedupeReenrolled(results, 'managedDevices');
-  const notices = [
-    ...(config.filter ? ['filtered Intune read: not checked against the tenant-wide enrolled count'] : []),
-    ...(dropped > 0 ? [`${dropped} stale enrolment(s) of re-enrolled hardware were left out (the latest lastSyncDateTime is kept)`] : []),
-  ];
-  const batcher = new Batcher('devices', {
-    size: config.batchSize, processingMode: 'bulk', unsupplied: UNSUPPLIED, notices, checkpoint: { pages: page },
-  });
-  for (const r of deduped) {
+  // Re-enrolled hardware, settled now that the whole list is in: stale twins already passed on are retracted.
+  const { retractions, warnings } = twins.finish('managedDevices');
+  const dropped = twins.dropped;
+  for (const r of retractions) {
     const out = batcher.add(r);
-    if (out) yield out;
+    if (out) yield { ...out, checkpoint: { pages: page } };
   }
+  for (const w of warnings) batcher.addWarning(w);
   const last = batcher.end();
-  if (last) yield last;
+  const notices = dropped > 0 ? [`${dropped} stale enrolment(s) of re-enrolled hardware were left out or ended (the latest lastSyncDateTime is kept)`] : [];
+  if (last || notices.length > 0) {
+    yield {
+      ...(last ?? { stream: 'devices', records: [], rejects: [], processingMode: 'bulk', unsupplied: UNSUPPLIED }),
+      ...(notices.length > 0 ? { notices: [...(last?.notices ?? []), ...notices] } : {}),
+      checkpoint: { pages: page, done: true },
+    } as Batch;
+  }
   const { stats } = mapper;
   log.info({ listed, pages: page, ...batcher.totals, reenrolledDropped: dropped, placeholders: stats.placeholders, userNotEmail: stats.userNotEmail }, 'intune read');
   if (stats.unknownStates.size > 0) log.warn({ states: [...stats.unknownStates] }, 'unrecognised Intune management states, treated as active');

@@ -142,27 +142,27 @@ describe('intune connector', () => {
     expect(bs).toHaveLength(1);
     const b = bs[0]!;
     expect(b.processingMode).toBe('bulk');
-    expect(b.unsupplied).toEqual(['assetTag', 'orgUnit', 'recentUsers', 'aueDate', 'bootMode']);
+    expect(b.unsupplied).toEqual(['assetTag', 'orgUnit', 'orgUnitId', 'annotatedLocation', 'notes', 'recentUsers', 'aueDate', 'bootMode']);
     expect(b.rejects).toEqual([]);
     expect(records(bs)).toEqual([
       {
         externalId: '705c034c-034c-705c-4c03-5c704c035c70', serial: 'PF3XK2LM', assetTag: null, model: 'ThinkPad 11e Gen 6',
         manufacturer: 'LENOVO', platform: 'windows', status: 'active', userEmail: 'student.one@district.org', recentUsers: [],
-        orgUnit: null, osVersion: '10.0.22631.4037', lastSyncAt: '2017-01-01T07:57:37.576Z', enrolledAt: '2017-01-01T07:59:43.797Z',
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: 'a0:b1:c2:d3:e4:f5', osVersion: '10.0.22631.4037', lastSyncAt: '2017-01-01T07:57:37.576Z', enrolledAt: '2017-01-01T07:59:43.797Z',
         aueDate: null, compliance: 'compliant', bootMode: null, deleted: false,
       },
       {
         // empty UPN -> the email address; grace period -> noncompliant; 0001-01-01 -> null; retirePending -> retired
         externalId: '805c034c-034c-705c-4c03-5c704c035c71', serial: 'DMPXK9QAHX', assetTag: null, model: 'iPad (9th generation)',
         manufacturer: 'Apple', platform: 'ios', status: 'retired', userEmail: 'teacher.two@district.org', recentUsers: [],
-        orgUnit: null, osVersion: '17.6.1', lastSyncAt: '2026-10-02T14:03:11.123Z', enrolledAt: null,
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: null, osVersion: '17.6.1', lastSyncAt: '2026-10-02T14:03:11.123Z', enrolledAt: null,
         aueDate: null, compliance: 'noncompliant', bootMode: null, deleted: false,
       },
       {
         // no user; unknown compliance value -> null with a warning; unknown state -> active
         externalId: '905c034c-034c-705c-4c03-5c704c035c72', serial: 'R9XT30ABCDE', assetTag: null, model: 'SM-X200',
         manufacturer: 'samsung', platform: 'android', status: 'active', userEmail: null, recentUsers: [],
-        orgUnit: null, osVersion: '14', lastSyncAt: null, enrolledAt: '2025-08-20T10:00:00.000Z',
+        orgUnit: null, orgUnitId: null, annotatedLocation: null, notes: null, macAddress: null, osVersion: '14', lastSyncAt: null, enrolledAt: '2025-08-20T10:00:00.000Z',
         aueDate: null, compliance: null, bootMode: null, deleted: false,
       },
     ]);
@@ -226,13 +226,16 @@ describe('intune connector', () => {
     expect(hits).toBe(5); // src/http/client.ts maxAttempts; a stacked RetryHandler would make it 5 x 4
   });
 
-  it('fails a list that ends early against enrolledDeviceCount, yielding nothing', async () => {
+  it('streams each page as it arrives, and still fails a list that ends early against enrolledDeviceCount at its end', async () => {
     server.use(...pagesHandler([[device(1), device(2)], [device(3)]], { count: 5 }));
     const { ctx } = makeCtx();
     const got: Batch[] = [];
     await expect((async () => { for await (const b of intune.read(ctx, { mode: 'full' })) got.push(b); })())
       .rejects.toMatchObject({ code: 'incomplete_read', context: { listed: 3, enrolledAfter: 5 } });
-    expect(got).toEqual([]);
+    // One batch per page, passed on before the count was checked; the throw then fails the run (the runner rolls
+    // back what was staged: see the ledger test below).
+    expect(got.map((b) => b.records.map((r) => r.externalId))).toEqual([['dev-1', 'dev-2'], ['dev-3']]);
+    expect(got.map((b) => b.checkpoint)).toEqual([{ pages: 1 }, { pages: 2 }]);
   });
 
   it('refreshes a token that expires mid-read (401 on page 2) and goes on', async () => {
@@ -292,10 +295,13 @@ describe('intune connector', () => {
     expect(rejects[1]!.reason).toMatch(/empty/);
     expect(rejects[2]!.reason).toMatch(/placeholder 'Unknown'/);
     expect(rejects[0]!.location).toBe('managedDevices page 1 item 1');
-    expect(records(bs).map((r) => r.externalId)).toEqual(['dev-7']);
+    // dev-6 was passed on with page 1 before its newer twin dev-7 arrived: it is retracted (deleted) at the end;
+    // dev-8 arrived after dev-7 and older: left out.
+    expect(records(bs).map((r) => [r.externalId, r.deleted])).toEqual([['dev-6', false], ['dev-7', false], ['dev-6', true]]);
+    expect(bs.findIndex((b) => b.records.some((r) => r.deleted))).toBe(bs.length - 1);
     const warnings = bs.flatMap((b) => b.warnings ?? []);
     expect(warnings).toEqual([expect.objectContaining({ externalId: 'dev-7', field: 'serial', reason: expect.stringMatching(/re-enrolled.*dev-6, dev-8/) })]);
-    expect(bs[0]!.notices).toEqual([expect.stringMatching(/2 stale enrolment/)]);
+    expect(bs.at(-1)!.notices).toEqual([expect.stringMatching(/2 stale enrolment/)]);
   });
 
   it('check: authenticated with a device count, or the exact failure', async () => {
@@ -393,6 +399,23 @@ describe('intune through the real ledger (pglite + runSync)', () => {
     expect(await count(t.db, 'device_observations', "source_id = 'intune' and active and external_id = 'dev-4'")).toBe(1);
     expect(await count(t.db, 'device_observations', "source_id = 'intune' and not active and external_id = 'dev-3'")).toBe(1);
     expect(await count(t.db, 'quarantine', "source_id = 'intune' and external_id = 'dev-4' and field = 'serial'")).toBe(1);
+  }, 60_000);
+
+  it('re-enrolled hardware across pages: the stale twin passed on first ends, the latest stays; nothing else moves', async () => {
+    const config = configWith(`  - id: intune-r\n    kind: intune\n    tenantId: ${TENANT}\n    clientId: ${CLIENT}\n    clientSecret: ${SECRET}\n`);
+    const obs = (where: string) => count(t.db, 'device_observations', `source_id = 'intune-r' and ${where}`);
+    server.use(...pagesHandler([
+      [device(11, { serialNumber: 'RE1', lastSyncDateTime: '2026-09-01T00:00:00Z' }), device(12)],
+      [device(13), device(14, { serialNumber: 're1', lastSyncDateTime: '2026-11-20T00:00:00Z' })],
+    ]));
+    const r = await sync(t.db, config, 'intune-r');
+    expect(r.status).toBe('succeeded');
+    expect(await obs("active and external_id in ('dev-12', 'dev-13', 'dev-14')")).toBe(3);
+    expect(await obs("not active and external_id = 'dev-11'")).toBe(1);
+    expect(await count(t.db, 'devices', "serial = 'RE1' and deactivated_at is null")).toBe(1);
+    // The retraction is not reported as a duplicate id; the kept twin carries the re-enrolment warning.
+    expect(await count(t.db, 'quarantine', "source_id = 'intune-r' and reason like 'duplicate id%'")).toBe(0);
+    expect(await count(t.db, 'quarantine', "source_id = 'intune-r' and external_id = 'dev-14' and field = 'serial'")).toBe(1);
   }, 60_000);
 
   it('the same serial from Intune and from a Google export is one device with two observations', async () => {

@@ -1,7 +1,7 @@
 /**
  * One Graph managedDevice -> a canonical DeviceRecord (with warnings for optional fields it could not read), or a
  * Reject: kept (with the Intune device id) when the device is identifiable but unusable, e.g. a placeholder
- * serial; rejected outright when the item has no id. Then `dedupeReenrolled` resolves re-enrolled hardware.
+ * serial; rejected outright when the item has no id. Then `ReenrolledTracker` resolves re-enrolled hardware.
  * Reasons name the Graph property, never its value when that could be personal (UPN, email, device name).
  */
 import { cellProblem } from '../shared/limits.js';
@@ -9,10 +9,10 @@ import { mapped, type MapResult } from '../shared/map-result.js';
 import { RowCheck } from '../shared/row-check.js';
 import { deviceRecordSchema, type DeviceRecord, type FieldWarning } from '../types.js';
 import { managedDeviceSchema, type ManagedDevice } from './api-types.js';
-import { intuneStatus, isPlaceholderSerial, parseGraphDateTime, toCompliance, toEmail, toPlatform } from './values.js';
+import { intuneStatus, isPlaceholderSerial, parseGraphDateTime, toCompliance, toEmail, toMac, toPlatform } from './values.js';
 
 /** Canonical fields Graph does not supply: the ledger keeps whatever another source stored for them. */
-export const UNSUPPLIED = ['assetTag', 'orgUnit', 'recentUsers', 'aueDate', 'bootMode'] as const;
+export const UNSUPPLIED = ['assetTag', 'orgUnit', 'orgUnitId', 'annotatedLocation', 'notes', 'recentUsers', 'aueDate', 'bootMode'] as const;
 
 /** Counts for the end-of-read log line: counts and vendor enum values only. */
 export interface MapperStats {
@@ -92,6 +92,11 @@ export function createMapper() {
     const compliance = complianceRaw === null ? null : (toCompliance(complianceRaw) ?? null);
     if (complianceRaw !== null && compliance === null) check.warn('compliance', 'complianceState', `unrecognised value '${complianceRaw}'`);
 
+    // wiFiMacAddress: 12 bare hex digits; an unreadable one is a warning, the device is still applied.
+    const macRaw = text('macAddress', 'wiFiMacAddress');
+    const macAddress = macRaw === null ? null : toMac(macRaw);
+    if (macAddress === undefined) check.warn('macAddress', 'wiFiMacAddress', `not a MAC address: '${macRaw!.slice(0, 40)}'`, macRaw!);
+
     const candidate = {
       externalId,
       serial,
@@ -103,6 +108,10 @@ export function createMapper() {
       userEmail,
       recentUsers: [],
       orgUnit: null,
+      orgUnitId: null,
+      annotatedLocation: null,
+      notes: null,
+      macAddress: macAddress ?? null,
       osVersion: text('osVersion', 'osVersion'),
       lastSyncAt: date('lastSyncAt', 'lastSyncDateTime'),
       enrolledAt: date('enrolledAt', 'enrolledDateTime'),
@@ -128,38 +137,53 @@ const syncMs = (r: DeviceRecord) => (r.lastSyncAt ? Date.parse(r.lastSyncAt) : -
 
 /**
  * Re-enrolled hardware appears as two managed devices (two ids, one serial). The one with the latest
- * lastSyncDateTime is the live enrolment and is kept, with a warning naming the stale id; the stale record is
- * left out, so its observation is ended like any device Intune no longer lists. Ties keep the first listed.
- * Needs the whole read, which is why `read` collects the fleet before yielding (see index.ts).
+ * lastSyncDateTime is the live enrolment and is kept, with a warning naming the stale id(s); ties keep the first
+ * listed. The read streams pages, so this is decided as records arrive:
+ *
+ * - a twin that arrives older (or tied) is left out: absent from the read, its observation ends like any device
+ *   Intune no longer lists;
+ * - a twin that arrives newer than one already passed on wins, and the one passed on is *retracted* at the end of
+ *   the read: emitted again with `deleted: true` (Intune listed it, but as a stale enrolment), so its observation
+ *   ends too. The ledger keeps the last row of an id, so the retraction overrides the earlier row.
+ *
+ * Memory: one entry per serial (the record passed on, needed only if it is retracted), ~1 KB a device.
  */
-export function dedupeReenrolled(results: MapResult<DeviceRecord>[], location: string): { results: MapResult<DeviceRecord>[]; dropped: number } {
-  const best = new Map<string, number>();
-  results.forEach((r, i) => {
-    if (!r.ok) return;
-    const key = serialKey(r.record.serial);
-    const j = best.get(key);
-    if (j === undefined || syncMs(r.record) > syncMs((results[j] as { record: DeviceRecord }).record)) best.set(key, i);
-  });
-  const stale = new Map<number, string[]>(); // winner index -> stale ids
-  results.forEach((r, i) => {
-    if (!r.ok) return;
-    const w = best.get(serialKey(r.record.serial))!;
-    if (w !== i) stale.set(w, [...(stale.get(w) ?? []), r.record.externalId]);
-  });
-  if (stale.size === 0) return { results, dropped: 0 };
-  const out: MapResult<DeviceRecord>[] = [];
-  let dropped = 0;
-  results.forEach((r, i) => {
-    if (!r.ok) return void out.push(r);
-    const w = best.get(serialKey(r.record.serial))!;
-    if (w !== i) return void dropped++;
-    const ids = stale.get(i);
-    if (!ids) return void out.push(r);
-    const warning: FieldWarning = {
-      externalId: r.record.externalId, field: 'serial', location,
-      reason: `serial (property 'serialNumber'): re-enrolled hardware, also listed under older device id(s) ${ids.join(', ')}; kept the record with the latest lastSyncDateTime`,
-    };
-    out.push(mapped(r.record, [...(r.warnings ?? []), warning]));
-  });
-  return { results: out, dropped };
+export class ReenrolledTracker {
+  private readonly best = new Map<string, { record: DeviceRecord; ms: number; stale: string[] }>();
+  private readonly retracted: DeviceRecord[] = [];
+  dropped = 0;
+
+  /** The outcome to pass on now, or null when this record is a stale twin left out. */
+  admit(m: MapResult<DeviceRecord>): MapResult<DeviceRecord> | null {
+    if (!m.ok) return m;
+    const key = serialKey(m.record.serial);
+    const cur = this.best.get(key);
+    const ms = syncMs(m.record);
+    if (!cur) {
+      this.best.set(key, { record: m.record, ms, stale: [] });
+      return m;
+    }
+    this.dropped++;
+    if (ms > cur.ms) {
+      this.retracted.push(cur.record);
+      this.best.set(key, { record: m.record, ms, stale: [...cur.stale, cur.record.externalId] });
+      return m;
+    }
+    cur.stale.push(m.record.externalId);
+    return null;
+  }
+
+  /** At the end of a complete read: the retractions, and a warning on each kept twin naming its stale ids. */
+  finish(location: string): { retractions: MapResult<DeviceRecord>[]; warnings: FieldWarning[] } {
+    const retractions = this.retracted.map((r) => mapped({ ...r, deleted: true }));
+    const warnings: FieldWarning[] = [];
+    for (const { record, stale } of this.best.values()) {
+      if (stale.length === 0) continue;
+      warnings.push({
+        externalId: record.externalId, field: 'serial', location,
+        reason: `serial (property 'serialNumber'): re-enrolled hardware, also listed under older device id(s) ${stale.join(', ')}; kept the record with the latest lastSyncDateTime`,
+      });
+    }
+    return { retractions, warnings };
+  }
 }

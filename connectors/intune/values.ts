@@ -4,7 +4,7 @@
  */
 import { SENTINEL_BEFORE_YEAR } from '../shared/device-values.js';
 
-export { intuneStatus, isPlaceholderSerial, toCompliance, toEmail, toPlatform } from '../shared/device-values.js';
+export { intuneStatus, isPlaceholderSerial, toCompliance, toEmail, toMac, toPlatform } from '../shared/device-values.js';
 
 // Graph writes 0001-01-01T00:00:00Z (DateTime.MinValue) for "never": before SENTINEL_BEFORE_YEAR.
 const GRAPH_DATETIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

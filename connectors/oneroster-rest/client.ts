@@ -5,8 +5,9 @@
 import { createHmac } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import OAuth from 'oauth-1.0a';
-import { AppError, IncompleteReadError, SourceFormatError, isAppError } from '../shared/errors.js';
+import { AppError, SourceFormatError, isAppError } from '../shared/errors.js';
 import type { HttpClient } from '../shared/http.js';
+import { offsetPaging, totalCountOf } from '../shared/paging.js';
 import type { HttpAuth, HttpNeedsDeps } from '../types.js';
 import { COLLECTIONS, statusInfoSchema, type Collection } from './api-types.js';
 
@@ -140,36 +141,12 @@ export function oauth1Signer(s: Pick<OAuth1Settings, 'consumerKey' | 'consumerSe
 export type OAuth1Signer = ReturnType<typeof oauth1Signer>;
 
 /**
- * OAuth 1.0a as an HttpAuth hook, so that every attempt the shared helper makes (retries after 429/5xx included)
- * is signed afresh with a new nonce and timestamp; a strict server refuses a replayed nonce. HttpAuth.headers()
- * is not told which request it signs, only its signal, so each request gets its own signal bound to its URL.
+ * OAuth 1.0a as an HttpAuth hook: the shared helper hands it the method and URL of every attempt (retries after
+ * 429/5xx included), so each is signed afresh over its own query with a new nonce and timestamp; a strict server
+ * refuses a replayed nonce.
  */
-export function oauth1Auth(signer: OAuth1Signer) {
-  const urls = new WeakMap<AbortSignal, string>();
-  const auth: HttpAuth = {
-    headers: async (signal) => {
-      const url = urls.get(signal);
-      if (url === undefined) throw new AppError('internal', 'oneroster-rest: an OAuth 1.0a request was not bound to its URL');
-      return { authorization: signer.sign('GET', url) };
-    },
-  };
-  return {
-    auth,
-    /** A signal for one request to `url` (follows `parent`), bound so headers() can sign that URL. */
-    bind(parent: AbortSignal, url: string): AbortSignal {
-      const signal = AbortSignal.any([parent]);
-      urls.set(signal, url);
-      return signal;
-    },
-  };
-}
-export type OAuth1Auth = ReturnType<typeof oauth1Auth>;
-
-/** The URL the shared helper will request for `path` + `query` (same construction as src/http/client.ts). */
-export function requestUrl(baseUrl: string, path: string, query: Record<string, string | number>): string {
-  const u = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
-  return u.toString();
+export function oauth1Auth(signer: OAuth1Signer): HttpAuth {
+  return { headers: async (_signal, req) => ({ authorization: signer.sign(req.method, req.url) }) };
 }
 
 /** Only the codeMinor words (a closed vocabulary) are surfaced; imsx_description may echo a filter value. */
@@ -207,15 +184,12 @@ function withCodeMinor(e: unknown): unknown {
 
 export interface Transport {
   http: HttpClient;
-  baseUrl: string;
-  oauth1?: OAuth1Auth;
   signal: AbortSignal;
 }
 
 export async function getJson(t: Transport, path: string, query: Record<string, string | number>) {
-  const signal = t.oauth1 ? t.oauth1.bind(t.signal, requestUrl(t.baseUrl, path, query)) : t.signal;
   try {
-    return await t.http.json<unknown>(path, { query, signal });
+    return await t.http.json<unknown>(path, { query, signal: t.signal });
   } catch (e) {
     throw withCodeMinor(e);
   }
@@ -240,100 +214,19 @@ export interface Page {
   url: string;
 }
 
-const idOf = (x: unknown): unknown => (x && typeof x === 'object' ? (x as { sourcedId?: unknown }).sourcedId : undefined);
-
 /**
- * Every page of a collection, in `sort=sourcedId` order. Complete or throws: the read stops at an empty page or
- * once X-Total-Count items arrived, never at a short page (servers cap `limit` below what was asked); a page
- * that repeats the previous one fails; so does a total that disagrees with X-Total-Count (IncompleteReadError:
- * the run fails and nothing is deactivated).
- *
- * When the first page brings X-Total-Count, its length is the server's real page size, and the remaining pages
- * are fetched `concurrency` at a time at offsets of that step (yielded in order); each must then be exactly full
- * (the last one: the remainder), else the data moved during the read and it fails. Without X-Total-Count the
- * pages are read one after another (one request ahead of the consumer) until an empty page.
+ * Every page of a collection, in `sort=sourcedId` order, through the shared offset/limit paging
+ * (connectors/shared/paging.ts): complete or throws. It stops at an empty page or once X-Total-Count items
+ * arrived, never at a short page (servers cap `limit` below what was asked); a page that repeats the previous one
+ * fails; so does a total that disagrees with X-Total-Count (IncompleteReadError: nothing is deactivated).
  */
-export async function* pages(
+export function pages(
   t: Transport, c: Collection, opts: { pageSize: number; filter?: string; concurrency?: number; maxPages?: number },
 ): AsyncGenerator<Page> {
   const path = COLLECTIONS[c].path;
-  const maxPages = opts.maxPages ?? 1_000_000;
-  const fetchAt = async (offset: number) => {
-    const query: Record<string, string | number> = { limit: opts.pageSize, offset, sort: 'sourcedId', ...(opts.filter ? { filter: opts.filter } : {}) };
+  return offsetPaging<unknown>(async (offset, limit) => {
+    const query: Record<string, string | number> = { limit, offset, sort: 'sourcedId', ...(opts.filter ? { filter: opts.filter } : {}) };
     const res = await getJson(t, path, query);
-    const header = res.headers.get('x-total-count');
-    const total = header !== null && /^\d+$/.test(header.trim()) ? Number(header) : undefined;
-    return { items: extractItems(res.body, c), total, url: res.url, offset };
-  };
-  type Fetched = Awaited<ReturnType<typeof fetchAt>>;
-  const inFlight: Promise<Fetched>[] = [];
-  let total: number | undefined;
-  let received = 0;
-  let previousIds: unknown[] | undefined;
-  const checkRepeat = (page: Fetched) => {
-    const ids = page.items.map(idOf);
-    if (previousIds && ids.length === previousIds.length && ids.every((id, i) => id !== undefined && id === previousIds![i])) {
-      throw new IncompleteReadError(`/${path}: the page at offset ${page.offset} repeats the previous page; the server ignores offset`, { path, offset: page.offset });
-    }
-    previousIds = ids;
-  };
-  const out = (p: Fetched): Page => ({ items: p.items, offset: p.offset, url: p.url });
-  try {
-    const first = await fetchAt(0);
-    total = first.total;
-    if (first.items.length === 0) {
-      // nothing to read (or a total that is not 0: checked below)
-    } else if (total !== undefined && (opts.concurrency ?? 1) > 1) {
-      const step = first.items.length;
-      const promised = total;
-      let nextOffset = step;
-      const fill = () => {
-        while (inFlight.length < (opts.concurrency ?? 1) && nextOffset < promised) {
-          if (nextOffset / step >= maxPages) throw new IncompleteReadError(`/${path}: more than ${maxPages} pages`, { path });
-          inFlight.push(fetchAt(nextOffset));
-          nextOffset += step;
-        }
-      };
-      checkRepeat(first);
-      received = step;
-      fill();
-      yield out(first);
-      while (inFlight.length > 0) {
-        const page = await inFlight.shift()!;
-        if (page.total !== undefined) total = page.total;
-        const expected = Math.min(step, promised - page.offset);
-        if (page.items.length !== expected) {
-          throw new IncompleteReadError(
-            `/${path}: the page at offset ${page.offset} returned ${page.items.length} records where ${expected} were expected (the data changed during the read, or the server's page size did)`,
-            { path, offset: page.offset, expected, received: page.items.length },
-          );
-        }
-        checkRepeat(page);
-        received += page.items.length;
-        fill();
-        yield out(page);
-      }
-    } else {
-      let page: Fetched | undefined = first;
-      for (let n = 1; page; n++) {
-        if (page.total !== undefined) total = page.total;
-        if (page.items.length === 0) break;
-        checkRepeat(page);
-        received += page.items.length;
-        const done = total !== undefined && received >= total;
-        if (!done) {
-          if (n >= maxPages) throw new IncompleteReadError(`/${path}: more than ${maxPages} pages`, { path });
-          inFlight.push(fetchAt(page.offset + page.items.length));
-        }
-        yield out(page);
-        page = inFlight.length > 0 ? await inFlight.shift()! : undefined;
-      }
-    }
-  } finally {
-    // A consumer that stopped early, or a failed read, must not leave a rejected prefetch unhandled.
-    for (const p of inFlight.splice(0)) p.catch(() => undefined);
-  }
-  if (total !== undefined && received !== total) {
-    throw new IncompleteReadError(`/${path}: X-Total-Count promised ${total} records but ${received} arrived`, { path, expected: total, received });
-  }
+    return { items: extractItems(res.body, c), total: totalCountOf(res.headers), url: res.url };
+  }, { limit: opts.pageSize, concurrency: opts.concurrency, maxPages: opts.maxPages, label: `/${path}` });
 }

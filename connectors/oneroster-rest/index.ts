@@ -14,7 +14,7 @@ import {
   type SourceConnector, type Stream,
 } from '../types.js';
 import { COLLECTIONS, type Collection } from './api-types.js';
-import { getJson, oauth1Auth, oauth1Signer, oauth2Auth, pages, type OAuth1Auth, type Transport } from './client.js';
+import { getJson, oauth1Auth, oauth1Signer, oauth2Auth, pages, type Transport } from './client.js';
 import { mapEnrollment, mapOrg, mapPerson } from './mapper.js';
 
 const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
@@ -45,10 +45,13 @@ export const configSchema = z.strictObject({
   maxConcurrency: z.number().int().min(1).max(16).default(2),
   /** http:// URLs (API and token) are refused unless true: student data in transit. */
   allowInsecure: z.boolean().default(false),
-  /** Full reads only inside this window, e.g. "19:00-05:00" (may wrap midnight), in `timeZone`. */
+  /**
+   * Full runs only inside this window, e.g. "19:00-05:00" (may wrap midnight), in the district's time zone
+   * (`district.timezone`); a full run outside it is skipped. Delta runs are allowed at any time.
+   */
   allowedHours: z.string().regex(HOURS, 'expected HH:MM-HH:MM').optional(),
-  /** IANA zone for allowedHours (the district's); UTC when not given. */
-  timeZone: z.string().min(1).default('UTC'),
+  /** Overrides the district's time zone for allowedHours (an SIS hosted in another zone). */
+  timeZone: z.string().min(1).optional(),
   batchSize: z.number().int().positive().default(1000),
   schoolTypes: z.array(z.string().min(1)).min(1).default(['school']),
   /** The district's own role words → canonical roles, matched case-insensitively. */
@@ -63,7 +66,7 @@ export const configSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: key.split('.'), message: 'http:// refused (student data in transit); use https:// or set allowInsecure: true' });
     }
   }
-  if (c.allowedHours) {
+  if (c.timeZone) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: c.timeZone });
     } catch {
@@ -73,8 +76,7 @@ export const configSchema = z.strictObject({
 });
 export type OneRosterRestConfig = z.infer<typeof configSchema>;
 
-/** Auth by config object, so read/check reach the signer or token cache that `http` built. */
-const signers = new WeakMap<OneRosterRestConfig, OAuth1Auth>();
+/** Auth by config object, so read/check reach the token cache that `http` built. */
 const tokens = new WeakMap<OneRosterRestConfig, HttpAuth>();
 
 function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
@@ -84,10 +86,8 @@ function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
     tokens.set(config, auth);
     return { ...needs, auth };
   }
-  // OAuth 1.0a signs method + URL + query; getJson binds each request's URL to its signal (client.ts).
-  const o1 = oauth1Auth(oauth1Signer(config.auth));
-  signers.set(config, o1);
-  return { ...needs, auth: o1.auth };
+  // OAuth 1.0a signs method + URL + query: the shared helper hands the hook each request's method and URL.
+  return { ...needs, auth: oauth1Auth(oauth1Signer(config.auth)) };
 }
 
 /**
@@ -95,14 +95,11 @@ function http(config: OneRosterRestConfig, deps: HttpNeedsDeps): HttpNeeds {
  * error and is retried with backoff; a wrong secret or token URL must fail at once, with its own message.
  */
 async function firstToken(ctx: Ctx<OneRosterRestConfig>): Promise<void> {
-  await tokens.get(ctx.config)?.headers(ctx.signal);
+  await tokens.get(ctx.config)?.headers(ctx.signal, { method: 'GET', url: ctx.config.baseUrl });
 }
 
 function transport(ctx: Ctx<OneRosterRestConfig>): Transport {
-  const c = ctx.config;
-  const oauth1 = c.auth.type === 'oauth1' ? signers.get(c) : undefined;
-  if (c.auth.type === 'oauth1' && !oauth1) throw new AppError('internal', 'oneroster-rest: ctx.http was not built from this connector\'s http needs');
-  return { http: ctx.http, baseUrl: c.baseUrl, signal: ctx.signal, ...(oauth1 ? { oauth1 } : {}) };
+  return { http: ctx.http, signal: ctx.signal };
 }
 
 /** Whether `now` falls inside "HH:MM-HH:MM" in `timeZone` (the window may wrap midnight). */
@@ -137,11 +134,7 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
   const cursor: OneRosterCursor = { since: startedAt.toISOString() };
   const mode = opts.mode === 'delta' ? 'delta' : 'bulk';
   let filter: string | undefined;
-  if (mode === 'delta') {
-    filter = `dateLastModified>'${deltaStart(opts).toISOString()}'`;
-  } else if (config.allowedHours && !insideHours(config.allowedHours, config.timeZone, startedAt)) {
-    throw new AppError('sync_failed', `oneroster-rest: full reads are allowed only ${config.allowedHours} (${config.timeZone}); not started`);
-  }
+  if (mode === 'delta') filter = `dateLastModified>'${deltaStart(opts).toISOString()}'`;
   const t = transport(ctx);
   await firstToken(ctx);
   log.info({ version: config.version, mode, pageSize: config.pageSize }, 'reading OneRoster REST');
@@ -174,6 +167,18 @@ async function* read(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): AsyncIte
   yield* stream('enrollments', 'enrollments', (item, location) => mapEnrollment(item, { location, mode }));
 }
 
+/**
+ * allowedHours: a full run outside the window is not started (the runner records it as skipped with this reason);
+ * judged by ctx's clock in the district's zone (ctx.timeZone), unless the source names its own `timeZone`.
+ */
+function notNow(ctx: Ctx<OneRosterRestConfig>, opts: ReadOptions): string | undefined {
+  const window = ctx.config.allowedHours;
+  if (!window || opts.mode === 'delta') return undefined;
+  const zone = ctx.config.timeZone ?? ctx.timeZone ?? 'UTC';
+  if (insideHours(window, zone, ctx.now())) return undefined;
+  return `full runs of this OneRoster source are allowed only ${window} (${zone}); delta runs are allowed any time`;
+}
+
 /** "authenticated, N users visible" (X-Total-Count of /users?limit=1), or the exact failure. */
 async function check(ctx: Ctx<OneRosterRestConfig>): Promise<CheckResult> {
   try {
@@ -197,5 +202,6 @@ export const onerosterRest: SourceConnector<OneRosterRestConfig> = {
   supportsDelta: true,
   http,
   check,
+  notNow,
   read,
 };

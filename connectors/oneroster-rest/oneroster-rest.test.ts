@@ -9,6 +9,9 @@ import { setupServer } from 'msw/node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectorCtx } from '../../src/sync/connector-ctx.js';
+import { runSync } from '../../src/sync/runner.js';
+import { freshDatabase } from '../../test/helpers/db.js';
+import { configWith, count, source } from '../../test/helpers/ledger.js';
 import type { Batch, ReadOptions } from '../types.js';
 import { oauth1Signer } from './client.js';
 import { configSchema, insideHours, onerosterRest } from './index.js';
@@ -354,10 +357,44 @@ describe('oneroster-rest: delta', () => {
     await expect(readAll(oauth2Settings(), { mode: 'delta' })).rejects.toMatchObject({ code: 'delta_unsupported' });
   });
 
-  it('allowedHours keeps full reads off the SIS by day (window wraps midnight, district zone)', async () => {
+  it('allowedHours: a full run outside the window is skipped (district zone, injected clock); deltas run any time', async () => {
     expect(insideHours('19:00-05:00', 'America/Chicago', new Date('2026-11-25T02:00:00Z'))).toBe(true); // 20:00 CST
     expect(insideHours('19:00-05:00', 'America/Chicago', new Date('2026-11-24T18:00:00Z'))).toBe(false); // 12:00 CST
-    await expect(readAll(oauth2Settings({ allowedHours: '19:00-05:00', timeZone: 'America/Chicago' }))).rejects.toThrow(/allowed only 19:00-05:00/);
+    const s = sis({ users: users(3) });
+    const config = configWith(`  - id: sis
+    kind: oneroster-rest
+    version: "1.2"
+    baseUrl: ${BASE}
+    allowedHours: "19:00-05:00"
+    auth: { type: oauth2, tokenUrl: ${TOKEN_URL}, clientId: rollcall, clientSecret: "${SECRET}" }
+`);
+    const t = await freshDatabase('pglite');
+    try {
+      let clock = new Date('2026-11-24T20:00:00Z'); // 14:00 in Chicago (20:00 UTC would be inside the window)
+      const run = (mode: 'full' | 'delta') => runSync({ db: t.db, log, domains: [], now: () => clock, timeZone: 'America/Chicago' }, source(config, 'sis'), { mode });
+      const skipped = await run('full');
+      expect(skipped).toMatchObject({ status: 'skipped', runId: null });
+      expect(skipped.skipped).toBe('full runs of this OneRoster source are allowed only 19:00-05:00 (America/Chicago); delta runs are allowed any time');
+      expect(s.apiRequests + s.tokenRequests).toBe(0); // the SIS was not touched
+      expect(await count(t.db, 'sync_runs')).toBe(0);
+      expect(await count(t.db, 'people')).toBe(0);
+
+      clock = new Date('2026-11-25T02:00:00Z'); // 20:00 in Chicago: inside
+      expect(await run('full')).toMatchObject({ status: 'succeeded' });
+      expect(await count(t.db, 'people')).toBe(3);
+
+      clock = new Date('2026-11-25T18:00:00Z'); // noon again: a delta is allowed
+      expect(await run('delta')).toMatchObject({ status: 'succeeded', mode: 'delta' });
+      expect(s.usersRequests.at(-1)!.searchParams.get('filter')).toMatch(/^dateLastModified>'/);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it('allowedHours follows the source\'s own timeZone when it names one', () => {
+    const ctx = ctxFor(oauth2Settings({ allowedHours: '19:00-05:00', timeZone: 'Asia/Tokyo' }), () => new Date('2026-11-24T12:00:00Z')); // 21:00 in Tokyo
+    expect(onerosterRest.notNow!({ ...ctx, timeZone: 'America/Chicago' }, { mode: 'full' })).toBeUndefined();
+    expect(onerosterRest.notNow!({ ...ctx, timeZone: 'America/Chicago', config: oauth2Settings({ allowedHours: '19:00-05:00' }) }, { mode: 'full' })).toMatch(/America\/Chicago/);
   });
 });
 

@@ -120,3 +120,15 @@ export function manufacturerFromModel(model: string): string | null {
   const first = model.trim().split(/\s+/)[0] ?? '';
   return OEMS.has(first.toLowerCase()) ? first : null;
 }
+
+/**
+ * A MAC address as the ledger stores it: lower-case aa:bb:cc:dd:ee:ff. Google's macAddress and Intune's
+ * wiFiMacAddress come as 12 bare hex digits (`a4b1c2d3e4f5`); exports add `:`, `-` or `.` separators. The all-zero
+ * address some devices report before their NIC is up is no address (null). Anything else unreadable: undefined.
+ */
+export function toMac(raw: string): string | null | undefined {
+  const hex = raw.trim().replace(/[:.\-\s]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  if (hex === '000000000000') return null;
+  return hex.match(/../g)!.join(':');
+}

@@ -18,7 +18,7 @@ export async function checkCommand(ctx: CommandContext): Promise<ExitCode> {
   io.out(`config ${config.file}: ok (${config.sources.length} source(s), ${config.helpdesks.length} helpdesk(s))`);
   let failed = (await checkDatabase(ctx)) ? 0 : 1;
   for (const source of config.sources) {
-    const cctx = createConnectorCtx(source, ctx.log, AbortSignal.timeout(60_000));
+    const cctx = createConnectorCtx(source, ctx.log, AbortSignal.timeout(60_000), undefined, config.district.timezone);
     try {
       const r = await source.connector.check(cctx);
       if (!r.ok) failed++;

@@ -148,6 +148,11 @@ export const deviceObservations = pgTable('device_observations', {
   aueDate: date('aue_date', { mode: 'string' }),
   compliance: text('compliance'),
   bootMode: text('boot_mode'),
+  /** Google annotatedLocation / notes / orgUnitId; MAC as aa:bb:cc:dd:ee:ff (Google macAddress, Intune wiFiMacAddress). */
+  annotatedLocation: text('annotated_location'),
+  notes: text('notes'),
+  macAddress: text('mac_address'),
+  orgUnitId: text('org_unit_id'),
   contentHash: text('content_hash').notNull(),
   firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
   lastSeenAt: ts('last_seen_at').notNull().defaultNow(),

@@ -1,13 +1,13 @@
 /**
  * The one HTTP helper every connector uses: per-request timeout, caller's AbortSignal, retries with
- * full-jitter backoff on network errors / 429 / 5xx honouring Retry-After, a cap on attempts, and
+ * full-jitter backoff on network errors / 429 / 5xx honouring Retry-After (and on a 429 X-RateLimit-Reset), a cap on attempts, and
  * per-connector concurrency and rate limits, and a connector's auth hook (headers per request; on a 401 one
- * refresh and one retry). Request and response headers are never logged (they carry auth).
+ * refresh and one retry; the hook is told the method and URL, so a request signature covers them). Request and response headers are never logged (they carry auth).
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { AppError, HttpError } from '../errors.js';
-import { fullJitterDelay, parseRetryAfter, sleep } from './retry.js';
+import { fullJitterDelay, retryWaitMs, sleep } from './retry.js';
 
 export interface HttpClientOptions {
   /** Connector or sink name, used in errors and logs. */
@@ -31,11 +31,13 @@ export interface HttpClientOptions {
    * once and retries that request once with fresh headers. A second 401 fails with http_status 401.
    */
   auth?: {
-    headers(signal: AbortSignal): Promise<Record<string, string>>;
+    headers(signal: AbortSignal, request: { method: string; url: string }): Promise<Record<string, string>>;
     refresh?(signal: AbortSignal): Promise<void>;
   };
   fetch?: typeof fetch;
   random?: () => number;
+  /** The clock Retry-After dates and X-RateLimit-Reset times are measured against (ms since the epoch). */
+  now?: () => number;
 }
 
 export interface RequestOptions {
@@ -114,8 +116,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     const extra = opts.headers ? await opts.headers() : {};
     const generation = authGeneration;
-    const auth = opts.auth ? await opts.auth.headers(o.signal ?? never) : {};
-    const res = await queue.add(() => doFetch(url, { method: o.method ?? 'GET', headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal, redirect: o.redirect ?? 'follow' }));
+    const method = o.method ?? 'GET';
+    const auth = opts.auth ? await opts.auth.headers(o.signal ?? never, { method, url }) : {};
+    const res = await queue.add(() => doFetch(url, { method, headers: { ...extra, ...auth, ...o.headers }, body: o.body, signal, redirect: o.redirect ?? 'follow' }));
     return { res, generation };
   }
 
@@ -152,7 +155,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           httpStatus: res.status, retryable, context: { ...where, status: res.status, attempt: n + 1, body: text.slice(0, 500) },
         });
         if (!retryable || !retries) throw lastError;
-        waitMs = parseRetryAfter(res.headers.get('retry-after'));
+        waitMs = retryWaitMs(res.status, res.headers, (opts.now ?? Date.now)());
         if (waitMs !== undefined && waitMs > maxRetryAfterMs) {
           throw new HttpError('http_status', `${opts.name}: asked to retry after ${Math.round(waitMs / 1000)}s, longer than allowed`, {
             httpStatus: res.status, retryable: true, context: { ...where, retryAfterMs: waitMs }, cause: lastError,

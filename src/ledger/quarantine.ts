@@ -59,7 +59,9 @@ export async function quarantineDuplicates(tx: Executor, runId: number | null, s
     insert into quarantine (run_id, source_id, stream, outcome, external_id, reason, field)
     select ${runId}::bigint, ${sourceId}, ${stream}, 'warning', s.external_id, 'duplicate id in this read; the later row was kept', 'externalId'
     from ${sql.raw(stage)} s
-    where not s.kept and exists (select 1 from ${sql.raw(stage)} s2 where s2.external_id = s.external_id and s2.seq > s.seq and not s2.kept)`);
+    where not s.kept and exists (select 1 from ${sql.raw(stage)} s2 where s2.external_id = s.external_id and s2.seq > s.seq and not s2.kept
+      -- a later explicit delete of the same id is the source retracting it (Intune's stale re-enrolment), not a clash
+      and not (s2.deleted and not s.deleted))`);
   const r = res as unknown as { count?: number; affectedRows?: number };
   return Number(r.count ?? r.affectedRows ?? 0);
 }

@@ -1,5 +1,6 @@
 /**
- * Builds the `ctx` a connector receives: its own config, a named HTTP client, a child logger, the signal. An API
+ * Builds the `ctx` a connector receives: its own config, a named HTTP client, a child logger, the signal, the clock
+ * and the district's time zone. An API
  * connector's declared `HttpNeeds` (base URL, auth hook, concurrency, rate, timeout) shape that client; a file
  * connector declares none and gets a client with the helper's defaults and no base URL.
  */
@@ -8,7 +9,9 @@ import type { Ctx, HttpNeeds, TicketSink } from '../../connectors/types.js';
 import type { SourceConfig } from '../config/index.js';
 import { createHttpClient } from '../http/client.js';
 
-export function createConnectorCtx(source: SourceConfig, log: Logger, signal: AbortSignal, now: () => Date = () => new Date()): Ctx<unknown> {
+export function createConnectorCtx(
+  source: SourceConfig, log: Logger, signal: AbortSignal, now: () => Date = () => new Date(), timeZone = 'UTC',
+): Ctx<unknown> {
   const child = log.child({ source: source.id, kind: source.kind });
   const needs: HttpNeeds | undefined = source.connector.http?.(source.settings, { fetch: globalThis.fetch, log: child, now });
   return {
@@ -26,6 +29,7 @@ export function createConnectorCtx(source: SourceConfig, log: Logger, signal: Ab
     log: child,
     signal,
     now,
+    timeZone,
   };
 }
 

@@ -70,7 +70,7 @@ export async function approveHeldRun(deps: PipelineDeps, runId: number, actor: s
 }
 
 function runDeps(deps: PipelineDeps) {
-  return { db: deps.db, log: deps.log, domains: deps.config.district.domains, now: deps.now };
+  return { db: deps.db, log: deps.log, domains: deps.config.district.domains, now: deps.now, timeZone: deps.config.district.timezone };
 }
 
 async function reconcileAfter(deps: PipelineDeps, runs: RunResult[]): Promise<Omit<PipelineResult, 'runs'>> {

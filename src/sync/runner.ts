@@ -30,7 +30,7 @@ export interface RunResult {
   result?: WriteResult;
   error?: string;
   errorCode?: string;
-  /** Why a run was skipped (another run of the source holds its lock; the slot already ran elsewhere). */
+  /** Why a run was skipped (another run of the source holds its lock; the slot already ran elsewhere; outside allowedHours). */
   skipped?: string;
   /** The held run this run approved. */
   approves?: number;
@@ -42,6 +42,8 @@ export interface RunDeps {
   log: Logger;
   domains: string[];
   now?: () => Date;
+  /** The district's IANA time zone (`district.timezone`), handed to the connector in ctx. */
+  timeZone?: string;
 }
 
 export interface RunOptions {
@@ -87,10 +89,19 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
   await ensureSource(db, source);
   const [src] = await rows<{ last_full_at: Date | null; last_delta_at: Date | null; cursor: unknown }>(db.orm, sql`select last_full_at, last_delta_at, cursor from sources where id = ${source.id}`);
   const signal = opts.signal ?? new AbortController().signal;
-  const ctx = createConnectorCtx(source, log, signal, deps.now);
+  const ctx = createConnectorCtx(source, log, signal, deps.now, deps.timeZone);
   const since = mode === 'delta' ? (src?.last_delta_at ?? src?.last_full_at ?? undefined) : undefined;
   const base = { sourceId: source.id, mode, approves: opts.approve?.runId };
   let runId: number | null = null;
+  const readOpts = { mode, since: since ? new Date(since) : undefined, cursor: src?.cursor ?? undefined };
+
+  // A source that may not be read now (a full run outside its allowedHours) is skipped, not failed: nothing was
+  // tried, so there is no failure to record or announce, and the next slot inside the window reads it.
+  const notNow = source.connector.notNow?.(ctx, readOpts);
+  if (notNow) {
+    log.info({ reason: notNow }, 'sync skipped');
+    return { ...base, runId: null, status: 'skipped', skipped: notNow, durationMs: Date.now() - started };
+  }
 
   try {
     const out = await db.orm.transaction(async (tx) => {
@@ -111,7 +122,7 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
       let cursor: unknown;
       // One batch is staged while the connector parses the next: the database works on its own core meanwhile.
       let staging: Promise<void> = Promise.resolve();
-      for await (const batch of source.connector.read(ctx, { mode, since: since ? new Date(since) : undefined, cursor: src?.cursor ?? undefined })) {
+      for await (const batch of source.connector.read(ctx, readOpts)) {
         signal.throwIfAborted();
         await staging;
         if (batch.cursor !== undefined) cursor = batch.cursor;

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError, IncompleteReadError } from '../../src/errors.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { linkHeaderNext, nextLinkPages, offsetPages, pageTokenPages } from '../../src/http/paging.js';
-import { fullJitterDelay, parseRetryAfter } from '../../src/http/retry.js';
+import { fullJitterDelay, parseRateLimitReset, parseRetryAfter, RESET_MARGIN_MS, retryWaitMs } from '../../src/http/retry.js';
 
 const base = 'https://sis.example.test';
 const server = setupServer();
@@ -30,6 +30,20 @@ describe('retry timing', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 
+  it('reads X-RateLimit-Reset as a Unix time (s or ms) or a duration, on a 429 only, Retry-After first', () => {
+    const now = Date.parse('2026-11-24T00:00:00Z');
+    const h = (o: Record<string, string>) => new Headers(o);
+    expect(parseRateLimitReset(String(now / 1000 + 30), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset(String(now + 30_000), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset('12', now)).toBe(12_000 + RESET_MARGIN_MS);
+    expect(parseRateLimitReset(String(now / 1000 - 5), now)).toBe(RESET_MARGIN_MS);
+    expect(parseRateLimitReset('soon', now)).toBeUndefined();
+    expect(retryWaitMs(429, h({ 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBe(30_000 + RESET_MARGIN_MS);
+    expect(retryWaitMs(429, h({ 'retry-after': '3', 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBe(3000);
+    expect(retryWaitMs(503, h({ 'x-ratelimit-reset': String(now / 1000 + 30) }), now)).toBeUndefined();
+    expect(retryWaitMs(429, h({}), now)).toBeUndefined();
+  });
+
   it('draws full-jitter delays under an exponential ceiling', () => {
     expect(fullJitterDelay(0, { baseMs: 100, maxMs: 10_000, random: () => 0.999 })).toBe(99);
     expect(fullJitterDelay(3, { baseMs: 100, maxMs: 10_000, random: () => 0.5 })).toBe(400);
@@ -52,6 +66,38 @@ describe('http client', () => {
     expect(res.body).toEqual({ users: [] });
     expect(calls).toBe(2);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('waits out a 429 that carries only X-RateLimit-Reset (Unix seconds), then succeeds', async () => {
+    const times: number[] = [];
+    let resetMs = 0;
+    server.use(http.get(`${base}/users`, () => {
+      times.push(Date.now());
+      if (times.length > 1) return HttpResponse.json({ users: [] });
+      // 1-2 s ahead: far longer than this client's 5-20 ms backoff, so only the header explains the wait.
+      const reset = Math.floor(Date.now() / 1000) + 2;
+      resetMs = reset * 1000;
+      return new HttpResponse('{"error":"rate limit"}', { status: 429, headers: { 'X-RateLimit-Reset': String(reset) } });
+    }));
+    const res = await client().json<{ users: unknown[] }>('users');
+    expect(res.body).toEqual({ users: [] });
+    expect(times).toHaveLength(2);
+    expect(times[1]!).toBeGreaterThanOrEqual(resetMs);
+  });
+
+  it('measures X-RateLimit-Reset against its injected clock', async () => {
+    let calls = 0;
+    const times: number[] = [];
+    server.use(http.get(`${base}/users`, () => {
+      times.push(Date.now());
+      return ++calls === 1
+        ? new HttpResponse(null, { status: 429, headers: { 'X-RateLimit-Reset': '2000000001' } })
+        : HttpResponse.json({ users: [] });
+    }));
+    // The client's clock says 2,000,000,000 s (2033): the reset is one second away whatever the wall clock says.
+    await client({ now: () => 2_000_000_000_000 }).json('users');
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000);
+    expect(times[1]! - times[0]!).toBeLessThan(5000);
   });
 
   it('retries a 503 and returns the 200 that follows', async () => {
@@ -129,6 +175,17 @@ describe('http client', () => {
     expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(380);
   });
 
+  it('the auth hook is told the method and full URL of every attempt (what a request signature covers)', async () => {
+    let n = 0;
+    server.use(http.post(`${base}/sign`, () => (++n === 1 ? new HttpResponse(null, { status: 503 }) : HttpResponse.json({ ok: true }))));
+    const seen: { method: string; url: string }[] = [];
+    const res = await client({ auth: { headers: async (_s, req) => { seen.push(req); return { authorization: `Sig ${req.method} ${req.url}` }; } } })
+      .json('sign', { method: 'POST', query: { filter: "a>'b c'", limit: 5 } });
+    expect(res.status).toBe(200);
+    const url = `${base}/sign?filter=a%3E%27b+c%27&limit=5`;
+    expect(seen).toEqual([{ method: 'POST', url }, { method: 'POST', url }]);
+  });
+
   it('never writes auth headers or query values to the log', async () => {
     logLines.length = 0;
     let calls = 0;
@@ -163,15 +220,59 @@ describe('paging', () => {
   it('detects an X-Total-Count mismatch instead of ending quietly', async () => {
     server.use(http.get(`${base}/users`, ({ request }) => {
       const offset = Number(new URL(request.url).searchParams.get('offset'));
-      // The server promises 30 but the second page comes back short: a truncated read.
-      const items = offset === 0 ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : [{ id: 10 }];
+      // The server promises 30 but the second page comes back short and the third empty: a truncated read.
+      const items = offset === 0 ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : offset === 10 ? [{ id: 10 }] : [];
       return HttpResponse.json({ users: items }, { headers: { 'X-Total-Count': '30' } });
     }));
     const read = async () => {
       for await (const _ of offsetPages(client(), 'users', { limit: 10, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
     };
     await expect(read()).rejects.toBeInstanceOf(IncompleteReadError);
-    await expect(read()).rejects.toThrow(/promised 30 records \(X-Total-Count\) but returned 11/);
+    await expect(read()).rejects.toThrow(/X-Total-Count promised 30 records but 11 arrived/);
+  });
+
+  it('a server capping the page size at 50 when 100 was asked is read completely: a short page is not the end', async () => {
+    const all = Array.from({ length: 230 }, (_, i) => ({ id: i }));
+    const asked: string[] = [];
+    for (const withTotal of [true, false]) {
+      server.use(http.get(`${base}/users`, ({ request }) => {
+        const u = new URL(request.url);
+        const offset = Number(u.searchParams.get('offset'));
+        asked.push(`${u.searchParams.get('limit')}@${offset}`);
+        const limit = Math.min(50, Number(u.searchParams.get('limit')));
+        return HttpResponse.json({ users: all.slice(offset, offset + limit) }, withTotal ? { headers: { 'X-Total-Count': '230' } } : {});
+      }));
+      for (const concurrency of [1, 3]) {
+        const seen: number[] = [];
+        for await (const p of offsetPages(client(), 'users', { limit: 100, concurrency, extract: (b) => (b as { users: { id: number }[] }).users })) {
+          seen.push(...p.items.map((x) => x.id));
+        }
+        expect(seen).toEqual(all.map((x) => x.id));
+      }
+    }
+    // Every request asked for 100; without a total the read went on to the empty page at 230.
+    expect(new Set(asked.map((a) => a.split('@')[0]))).toEqual(new Set(['100']));
+    expect(asked).toContain('100@230');
+  });
+
+  it('stops at the total even when the last page is full, and at an empty page without one', async () => {
+    const all = Array.from({ length: 20 }, (_, i) => ({ id: i }));
+    let requests = 0;
+    server.use(http.get(`${base}/users`, ({ request }) => {
+      requests++;
+      const offset = Number(new URL(request.url).searchParams.get('offset'));
+      return HttpResponse.json({ users: all.slice(offset, offset + 10) }, { headers: { 'X-Total-Count': '20' } });
+    }));
+    for await (const _ of offsetPages(client(), 'users', { limit: 10, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
+    expect(requests).toBe(2);
+  });
+
+  it('a next page repeating the current one (offset ignored) fails instead of looping', async () => {
+    server.use(http.get(`${base}/users`, () => HttpResponse.json({ users: [{ id: 1 }, { id: 2 }] })));
+    const read = async () => {
+      for await (const _ of offsetPages(client(), 'users', { limit: 2, extract: (b) => (b as { users: unknown[] }).users })) { /* drain */ }
+    };
+    await expect(read()).rejects.toThrow(/repeats the previous page/);
   });
 
   it('follows @odata.nextLink and Link rel=next', async () => {
@@ -184,10 +285,11 @@ describe('paging', () => {
       }),
     );
     const got: number[] = [];
-    for await (const p of nextLinkPages<number>(client(), `${base}/devices`, {
-      extract: (b) => (b as { value: number[] }).value,
-      next: (b) => (b as { '@odata.nextLink'?: string })['@odata.nextLink'],
-    })) got.push(...p.items);
+    const c = client();
+    for await (const p of nextLinkPages<number>(`${base}/devices`, async (url) => {
+      const res = await c.json<{ value: number[]; '@odata.nextLink'?: string }>(url);
+      return { items: res.body.value, next: res.body['@odata.nextLink'] };
+    }, { label: 'devices' })) got.push(...p.items);
     expect(got).toEqual([1, 2, 3]);
     expect(linkHeaderNext(new Headers({ link: '<https://x.test/a?page=2>; rel="next", <https://x.test/a?page=9>; rel="last"' }))).toBe('https://x.test/a?page=2');
   });
@@ -201,5 +303,17 @@ describe('paging', () => {
       for await (const _ of pageTokenPages(async () => ({ items: [1], nextPageToken: 'same' }))) { /* drain */ }
     };
     await expect(loop()).rejects.toBeInstanceOf(IncompleteReadError);
+    const same = async () => {
+      let n = 0;
+      for await (const _ of pageTokenPages(async () => ({ items: [{ deviceId: 'a' }], nextPageToken: `t${n++}` }))) { /* drain */ }
+    };
+    await expect(same()).rejects.toThrow(/repeats the previous page/);
+  });
+
+  it('a next link already followed fails the read', async () => {
+    const loop = async () => {
+      for await (const _ of nextLinkPages<number>('a', async (url) => ({ items: [url === 'a' ? 1 : 2], next: url === 'a' ? 'b' : 'a' }), { label: 'x' })) { /* drain */ }
+    };
+    await expect(loop()).rejects.toThrow(/already read/);
   });
 });
