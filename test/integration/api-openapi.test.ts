@@ -1,7 +1,7 @@
 /** The generated OpenAPI document validates and lists exactly the routes the app answers. */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiApp, type App } from '../helpers/api.js';
+import { apiApp, call, type App } from '../helpers/api.js';
 import { freshDatabase, type TestDb } from '../helpers/db.js';
 
 /** `/api/v1/devices/:serial` → `/api/v1/devices/{serial}`. */
@@ -14,7 +14,7 @@ describe('the OpenAPI document', () => {
   beforeAll(async () => {
     t = await freshDatabase('pglite');
     app = apiApp(t.db);
-    const res = await app.request('/openapi.json');
+    const res = await call(app, null, '/openapi.json');
     expect(res.status).toBe(200);
     doc = await res.json();
   });
@@ -22,7 +22,7 @@ describe('the OpenAPI document', () => {
 
   it('is a valid OpenAPI 3.1 document', async () => {
     const validator = new Validator();
-    const result = await validator.validate(doc as unknown as object);
+    const result = await validator.validate(doc as unknown as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');

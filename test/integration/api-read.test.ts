@@ -1,7 +1,7 @@
 /** /api/v1 read routes: auth, devices, people, time travel, paging under concurrent inserts. */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiApp, apiConfig, call, seedLedger, type App } from '../helpers/api.js';
+import { apiApp, apiConfig, call, seedLedger, type App, type JsonResponse } from '../helpers/api.js';
 import { engines, freshDatabase, type TestDb } from '../helpers/db.js';
 
 describe.each(engines)('API reads on %s', (engine) => {
@@ -23,7 +23,7 @@ describe.each(engines)('API reads on %s', (engine) => {
       const body = await none.json();
       expect(body.error.code).toBe('unauthorized');
       expect(body.error.requestId).toBe(none.headers.get('x-request-id'));
-      const wrong = await app.request('/api/v1/devices', { headers: { authorization: 'Bearer not-a-configured-token' } });
+      const wrong = (await app.request('/api/v1/devices', { headers: { authorization: 'Bearer not-a-configured-token' } })) as JsonResponse;
       expect(wrong.status).toBe(401);
       expect((await wrong.json()).error.message).toBe('unknown API token');
     });
@@ -142,7 +142,7 @@ describe.each(engines)('API reads on %s', (engine) => {
         let cursor: string | null = null;
         let round = 0;
         do {
-          const res: Response = await call(a, 'read', `/api/v1/devices?limit=10&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
+          const res = await call(a, 'read', `/api/v1/devices?limit=10&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
           expect(res.status).toBe(200);
           const body = (await res.json()) as { data: { serial: string }[]; nextCursor: string | null };
           seen.push(...body.data.map((d) => d.serial));
@@ -169,4 +169,4 @@ describe.each(engines)('API reads on %s', (engine) => {
   });
 });
 
-const bare = (r: Response) => r.json() as Promise<{ error: { message: string } }>;
+const bare = (r: JsonResponse) => r.json() as Promise<{ error: { message: string } }>;
