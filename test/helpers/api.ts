@@ -72,7 +72,7 @@ export async function seedLedger(db: Database): Promise<{ ana: number; ben: numb
     ('google', 'full', 'succeeded', '2026-11-20T05:00:00Z', '2026-11-20T05:00:30Z', '{"streams":{"devices":{"read":2,"created":2,"rejected":1}}}') returning id`);
   await ex(sql`insert into quarantine (run_id, source_id, stream, outcome, external_id, reason, field, location) values
     (${runId}, 'google', 'devices', 'rejected', 'g-9', 'no serial number', 'serialNumber', 'page 1')`);
-  const discrepancyId = await id(sql`insert into discrepancies (rule, subject_key, device_id, severity, status, details) values
-    ('device-silent', 'device:1', (select id from devices where serial = '5CD1234XYZ'), 'medium', 'open', '{"days": 40}') returning id`);
+  const discrepancyId = await id(sql`insert into discrepancies (rule, subject_key, device_id, person_id, severity, status, details) values
+    ('device-silent', 'device:1', (select id from devices where serial = '5CD1234XYZ'), ${ana}, 'medium', 'open', '{"daysSilent": 40, "thresholdDays": 30}') returning id`);
   return { ana, ben, cy, runId, discrepancyId };
 }

@@ -9,6 +9,7 @@ import { peopleRoutes } from './people.js';
 import { assignmentRoutes } from './assignments.js';
 import { discrepancyRoutes } from './discrepancies.js';
 import { runRoutes } from './runs.js';
+import { reportRoutes } from './reports.js';
 
 export function v1Routes(deps: V1Deps) {
   const r = v1Router();
@@ -18,5 +19,6 @@ export function v1Routes(deps: V1Deps) {
   r.route('/', assignmentRoutes(deps));
   r.route('/', discrepancyRoutes(deps));
   r.route('/', runRoutes(deps));
+  r.route('/', reportRoutes(deps));
   return r;
 }

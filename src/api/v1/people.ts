@@ -5,7 +5,7 @@ import { devicesHeldAt } from '../../read/time-travel.js';
 import { v1Router, type V1Deps } from './context.js';
 import { commonErrors, DiscrepancyRefSchema, guarded, HistoryEventSchema, idParam, instant, isoDate, notFound, page, pageQuery } from './schemas.js';
 
-const PersonSummarySchema = z.object({
+export const PersonSummarySchema = z.object({
   id: z.number().int(), sourceId: z.string(), externalId: z.string(), role: z.string(), status: z.string(),
   name: z.string().nullable(), email: z.string().nullable(), sisId: z.string().nullable(), grades: z.array(z.string()),
   school: z.string().nullable(), devicesHeld: z.number().int(),
