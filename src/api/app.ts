@@ -30,6 +30,8 @@ export interface AppDeps {
   signal?: AbortSignal;
   /** The clock, for tests. */
   now?: () => Date;
+  /** Milliseconds since the epoch, for the rate limiter (tests). */
+  clock?: () => number;
 }
 
 export type AppEnv = { Variables: { requestId: string; identity: TokenIdentity } };

@@ -18,9 +18,9 @@ export function apiConfig(extra = ''): Config {
   return configWith('  []', `api:\n  tokens:\n${Object.entries(TOKENS).map(([scope, token]) => `    - { name: ${scope}-bot, token: ${token}, scopes: [${scope}] }`).join('\n')}\n${extra}`);
 }
 
-export function apiApp(db: Database, config: Config = apiConfig()) {
+export function apiApp(db: Database, config: Config = apiConfig(), opts: { clock?: () => number } = {}) {
   return createApp({
-    config, db, log: pino({ level: 'silent' }), metrics: createMetrics(db), version: '0.0.0-test', tokens: buildTokenRegistry(config),
+    config, db, log: pino({ level: 'silent' }), metrics: createMetrics(db), version: '0.0.0-test', tokens: buildTokenRegistry(config), clock: opts.clock,
   });
 }
 

@@ -29,7 +29,7 @@ describe.each(engines)('API reads on %s', (engine) => {
     });
 
     it('503 saying how to add a token when none is configured outside the demo; probes still serve', async () => {
-      const bare = apiApp(t.db, apiConfig().demo ? apiConfig() : { ...apiConfig(), api: { tokens: [] } });
+      const bare = apiApp(t.db, { ...apiConfig(), api: { ...apiConfig().api, tokens: [] } });
       const res = await call(bare, 'read', '/api/v1/devices');
       expect(res.status).toBe(503);
       const body = await res.json();
@@ -41,7 +41,7 @@ describe.each(engines)('API reads on %s', (engine) => {
     });
 
     it('the demo with no configured token still asks for one (the printed demo token)', async () => {
-      const demo = apiApp(t.db, { ...apiConfig(), api: { tokens: [] }, demo: true });
+      const demo = apiApp(t.db, { ...apiConfig(), api: { ...apiConfig().api, tokens: [] }, demo: true });
       expect((await call(demo, 'read', '/api/v1/devices')).status).toBe(401);
     });
   });
