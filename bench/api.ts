@@ -4,7 +4,7 @@
  * then serves the real app on a local port and drives it with autocannon at a fixed rate:
  * - `GET /api/v1/devices/{serial}` (a different serial each request, lower-case with a space, as people type it)
  *   at 200 requests/s; target p99 < 50 ms;
- * - a filtered list page `GET /api/v1/devices?platform=chromeos&status=active&school=…&grade=…` at 50 requests/s;
+ * - a filtered list page `GET /api/v1/devices?platform=chromeos&status=active&school=…` at 50 requests/s;
  *   target p99 < 150 ms.
  * Writes bench/results/<date>-api-<N>.json.
  */
@@ -72,7 +72,7 @@ async function drive(url: string, token: string, rate: number, seconds: number, 
   };
 }
 
-export async function runApiBench(opts: { serverUrl: string; devices: number; seconds: number; log: (m: string) => void }): Promise<Record<string, unknown>> {
+export async function runApiBench(opts: { serverUrl: string; devices: number; seconds: number; keep?: boolean; log: (m: string) => void }): Promise<Record<string, unknown>> {
   const { serverUrl, devices, log } = opts;
   const name = `rollcall_bench_api_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
@@ -98,11 +98,12 @@ export async function runApiBench(opts: { serverUrl: string; devices: number; se
     let m = 0;
     const listPath = () => {
       m++;
-      return `/api/v1/devices?platform=chromeos&status=active&school=School%20${1 + (m % SCHOOLS)}&grade=${String(3 + (m % 10)).padStart(2, '0')}&limit=50`;
+      return `/api/v1/devices?platform=chromeos&status=active&school=School%20${1 + (m % SCHOOLS)}&limit=50`;
     };
     log('warming up');
     await drive(base, token, 50, 3, serialPath);
     await drive(base, token, 20, 3, listPath);
+    if (opts.seconds === 0) log('seconds = 0: seeded and warmed only');
     log(`GET devices/{serial} at 200 req/s for ${opts.seconds} s`);
     const detail = await drive(base, token, 200, opts.seconds, serialPath);
     log(`filtered list page at 50 req/s for ${opts.seconds} s`);
@@ -119,7 +120,8 @@ export async function runApiBench(opts: { serverUrl: string; devices: number; se
     }
     return results;
   } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    if (opts.keep) log(`kept database ${name}`);
+    else await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
 }

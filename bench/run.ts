@@ -40,7 +40,7 @@ if (values.api) {
   if (!process.env.DATABASE_URL) throw new Error('set DATABASE_URL to a PostgreSQL server to bench the API');
   const { runApiBench } = await import('./api.js');
   await runApiBench({
-    serverUrl: process.env.DATABASE_URL, devices: Number(values['api-devices']), seconds: Number(values['api-seconds']),
+    serverUrl: process.env.DATABASE_URL, devices: Number(values['api-devices']), seconds: Number(values['api-seconds']), keep: values.keep,
     log: (m) => process.stderr.write(`${m}\n`),
   });
   process.exit(0);
