@@ -3,7 +3,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
-import { toHistory, type HistoryEvent } from './devices.js';
+import { HISTORY_LIMIT, historyColumns, toHistory, type HistoryEvent } from './devices.js';
 import { and, inSchool, iso, num, personName, personText } from './shared.js';
 
 export const PEOPLE_SORTS = ['name', '-name', 'id', '-id'] as const;
@@ -126,10 +126,9 @@ export async function getPersonDetail(db: Executor, id: number): Promise<PersonD
   const disc = await rows<{ id: number; rule: string; severity: string; status: string; opened_at: string }>(db, sql`
     select id, rule, severity, status, opened_at from discrepancies where person_id = ${id} and status <> 'resolved' order by id`);
   const history = await rows<Record<string, unknown>>(db, sql`
-    select id, at, run_id, actor, entity, entity_id, action, diff from events
-    where (entity = 'person' and entity_id = ${id})
-       or (entity = 'assignment' and entity_id in (select id from assignments where person_id = ${id}))
-    order by at desc, id desc limit 200`);
+    ${historyColumns} from events e where e.entity = 'person' and e.entity_id = ${id}
+    union all ${historyColumns} from assignments a join events e on e.entity = 'assignment' and e.entity_id = a.id where a.person_id = ${id}
+    order by at desc, id desc limit ${HISTORY_LIMIT}`);
   const devices = held.map(toHeldDevice);
   return {
     ...toSummary(p),
