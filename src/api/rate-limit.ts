@@ -36,7 +36,9 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
 /** After `authenticate`: counts by the token's configured name, so one token's callers share one allowance. */
 export function rateLimit(limiter: RateLimiter, perMinute: number): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const r = limiter.take(c.get('identity').name);
+    const who = c.get('identity');
+    if (!who) return next(); // no route matched: authenticate let it through to the 404
+    const r = limiter.take(who.name);
     c.header('RateLimit-Limit', String(perMinute));
     if (!r.ok) {
       c.header('Retry-After', String(r.retryAfterS));

@@ -26,6 +26,9 @@ describe.each(engines)('API reads on %s', (engine) => {
       const wrong = (await app.request('/api/v1/devices', { headers: { authorization: 'Bearer not-a-configured-token' } })) as JsonResponse;
       expect(wrong.status).toBe(401);
       expect((await wrong.json()).error.message).toBe('unknown API token');
+      const unknownRoute = await call(app, null, '/api/v1/nothing');
+      expect(unknownRoute.status).toBe(404);
+      expect((await unknownRoute.json()).error.code).toBe('not_found');
     });
 
     it('503 saying how to add a token when none is configured outside the demo; probes still serve', async () => {

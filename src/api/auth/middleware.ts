@@ -5,6 +5,7 @@
  * too low. The token's name becomes the request's actor, which every write records in audit_log.
  */
 import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import { errorResponse } from '../error-shape.js';
 import { allows, type Scope, type TokenIdentity, type TokenRegistry } from './tokens.js';
 
@@ -22,6 +23,8 @@ export function bearerToken(header: string | undefined): string | null {
 
 export function authenticate(tokens: TokenRegistry, demo: boolean): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
+    // A path no route serves is a 404 whoever asks: only middleware (method ALL) matched it.
+    if (!matchedRoutes(c).some((r) => r.method !== 'ALL')) return next();
     if (tokens.empty && !demo) return errorResponse(c, 503, 'api_not_configured', NO_TOKEN_MESSAGE);
     const presented = bearerToken(c.req.header('authorization'));
     const who = tokens.resolve(presented);
