@@ -13,6 +13,7 @@ import type { TokenRegistry } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { webRoutes } from '../web/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/', openapiRoutes());
+  // The admin pages (src/web): server-rendered HTML on the same tokens and scopes as the API.
+  app.route('/', webRoutes(deps));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));
