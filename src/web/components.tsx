@@ -27,6 +27,8 @@ export function When({ at, now }: { at: string | null; now?: Date }) {
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 export const money = (n: number) => `$${Math.round(n).toLocaleString('en-US')}`;
+/** $263k, $1.2M: for chart labels, where the table beside the chart has the exact figure. */
+export const shortMoney = (n: number) => (n >= 1e6 ? `$${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `$${Math.round(n / 1e3)}k` : `$${Math.round(n)}`);
 
 /** A source counts as stale when its last success is older than this: a daily schedule missed once, plus slack. */
 export const SOURCE_STALE_HOURS = 36;

@@ -46,8 +46,8 @@ form.stack { display:flex; flex-direction:column; gap:10px; max-width:420px; }
 input, select, textarea { font:inherit; padding:5px 8px; border:1px solid #8a93a3; border-radius:4px; background:#fff; color:var(--fg); }
 button, .button { font:inherit; padding:6px 14px; border-radius:4px; border:1px solid #0b4fa8; background:#0b4fa8; color:#fff; cursor:pointer; text-decoration:none; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:#0b4fa8; }
-svg.chart { max-width:100%; height:auto; } svg.chart text { font: 12px system-ui, sans-serif; fill:#1a1a1a; }
-.charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(380px, 1fr)); gap:16px; }
+svg.chart { max-width:100%; height:auto; } svg.chart text { font: 13px system-ui, sans-serif; fill:#1a1a1a; } svg.chart text.note { font-size:11px; fill:#4a5160; }
+.charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(540px, 1fr)); gap:16px; } figure.chart-figure { margin:0; } figcaption { font-weight:600; }
 form.inline { display:inline; } pre.raw { white-space:pre-wrap; margin:0; font-size:12px; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; } dl.facts dt { font-weight:600; } dl.facts dd { margin:0; }
 ol.timeline { list-style:none; padding:0; border-left:3px solid var(--line); margin-left:6px; }

@@ -6,8 +6,8 @@ import type { ReplacementBudget } from '../../reconcile/replacement-budget.js';
 import type { ReconciliationReport, ReportRow } from '../../reconcile/report-types.js';
 import type { SyncAgeBucket } from '../../reconcile/sync-age.js';
 import { SEVERITIES } from '../../reconcile/types.js';
-import { BarChart } from '../charts.js';
-import { FreshnessBanner, Sev, When, fmt, money } from '../components.js';
+import { BarChart, ColumnChart } from '../charts.js';
+import { FreshnessBanner, Sev, When, fmt, money, shortMoney } from '../components.js';
 import { Layout } from '../layout.js';
 import type { Session } from '../session.js';
 
@@ -74,10 +74,10 @@ export function ReportPage(p: ReportProps) {
         <div class="charts">
           <BarChart id="chart-rules" title="Open findings by rule"
             desc={`Open findings per rule: ${r.totals.byRule.map((x) => `${x.title} ${x.total}`).join(', ')}.`}
-            bars={r.totals.byRule.map((x) => ({ label: x.title, value: x.total }))} format={fmt} />
-          <BarChart id="chart-budget" title="Devices reaching update expiry per quarter, with the replacement budget"
+            bars={r.totals.byRule.map((x) => ({ label: x.rule, value: x.total }))} format={fmt} />
+          <ColumnChart id="chart-budget" title="Devices reaching update expiry per quarter, with the replacement budget"
             desc={`Devices whose updates end in each quarter and what replacing them costs: ${p.budget.quarters.filter((q) => q.devices > 0).map((q) => `${q.quarter} ${q.devices} devices ${money(q.cost)}`).join(', ') || 'none'}.`}
-            bars={p.budget.quarters.map((q) => ({ label: q.quarter, value: q.devices, note: q.devices === 0 ? undefined : `${money(q.cost)}${q.unpriced ? `, ${q.unpriced} unpriced` : ''}` }))}
+            bars={p.budget.quarters.map((q) => ({ label: q.quarter, value: q.devices, note: q.devices === 0 ? undefined : shortMoney(q.cost) }))}
             format={fmt} />
           <BarChart id="chart-sync" title="Devices by days since their last sync"
             desc={`Active devices by days since any MDM last heard from them (darker: assigned to someone): ${p.syncAge.map((b) => `${b.range} ${b.devices}`).join(', ')}.`}
