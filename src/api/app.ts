@@ -3,7 +3,7 @@
  * can mount it without a socket.
  */
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -12,7 +12,9 @@ import { errorResponse, handleError } from './error-shape.js';
 import type { TokenRegistry } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
-import { openapiRoutes } from './routes/openapi.js';
+import { mountOpenapi } from './openapi.js';
+import { v1Routes } from './v1/index.js';
+import type { TokenIdentity } from './auth/tokens.js';
 import { webRoutes } from '../web/routes.js';
 
 export interface AppDeps {
@@ -27,10 +29,10 @@ export interface AppDeps {
   tokens: TokenRegistry;
 }
 
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; identity: TokenIdentity } };
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -44,7 +46,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/', healthRoutes(deps));
-  app.route('/', openapiRoutes());
+  app.route('/api/v1', v1Routes(deps));
+  mountOpenapi(app, deps.version);
   // The admin pages (src/web): server-rendered HTML on the same tokens and scopes as the API.
   app.route('/', webRoutes(deps));
 

@@ -1,0 +1,16 @@
+/**
+ * The JSON API under /api/v1 (DESIGN §11). Every route is declared with zod request and response schemas; the
+ * OpenAPI document at /openapi.json is generated from these declarations, so it lists exactly what answers.
+ */
+import { authenticate } from '../auth/middleware.js';
+import { v1Router, type V1Deps } from './context.js';
+import { deviceRoutes } from './devices.js';
+import { peopleRoutes } from './people.js';
+
+export function v1Routes(deps: V1Deps) {
+  const r = v1Router();
+  r.use('*', authenticate(deps.tokens, deps.config.demo));
+  r.route('/', deviceRoutes(deps));
+  r.route('/', peopleRoutes(deps));
+  return r;
+}
