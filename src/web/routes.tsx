@@ -11,19 +11,24 @@ import { allows, type Scope } from '../api/auth/tokens.js';
 import { httpStatusOf } from '../api/error-shape.js';
 import { formatReportCsv } from '../cli/report.js';
 import { rows } from '../db/client.js';
-import { AppError, ValidationError } from '../errors.js';
+import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import { listQuarantine, QUARANTINE_OUTCOMES, type QuarantineOutcome } from '../quarantine/list.js';
 import { buildReplacementBudget } from '../reconcile/replacement-budget.js';
 import { buildReport } from '../reconcile/report.js';
 import { rules as allRules } from '../reconcile/rules/index.js';
 import { devicesBySyncAge } from '../reconcile/sync-age.js';
+import { getDeviceDetail, listDevices } from '../read/devices.js';
+import { getPersonDetail, listPeople } from '../read/people.js';
 import { approveHeldRun } from '../sync/pipeline.js';
 import { CSRF_FIELD, PRESESSION_COOKIE, csrfFor, csrfValid, presession, presessionId, sameOrigin } from './csrf.js';
 import { DashboardPage } from './pages/dashboard.js';
+import { DevicePage } from './pages/device.js';
 import { ErrorPage } from './pages/error.js';
+import { PersonPage } from './pages/person.js';
 import { QuarantinePage } from './pages/quarantine.js';
 import { ReportPage, filterRows, type ReportFilters } from './pages/report.js';
 import { RunsPage } from './pages/runs.js';
+import { SearchPage } from './pages/search.js';
 import { SignInPage } from './pages/signin.js';
 import { heldRuns, latestRuns, recentRuns } from './run-status.js';
 import { endSession, isHttps, readSession, sessionKey, startSession, type Session } from './session.js';
@@ -199,6 +204,29 @@ export function webRoutes(deps: AppDeps) {
     u.searchParams.set('raw', '1');
     return render(c, <QuarantinePage session={s} csrf={csrf} district={district} list={list} filters={{ run: runText, source, outcome, raw }}
       sources={config.sources.map((x) => x.id)} rawHref={`/quarantine?${u.searchParams.toString()}`} />);
+  }));
+
+  r.get('/devices/:serial', page('read', async (c, s, csrf) => {
+    const device = await getDeviceDetail(db.orm, c.req.param('serial') ?? '');
+    return render(c, <DevicePage session={s} csrf={csrf} district={district} device={device} />);
+  }));
+
+  r.get('/people/:id', page('read', async (c, s, csrf) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError(`no person with id "${c.req.param('id')}"`);
+    const person = await getPersonDetail(db.orm, id);
+    return render(c, <PersonPage session={s} csrf={csrf} district={district} person={person} />);
+  }));
+
+  r.get('/search', page('read', async (c, s, csrf) => {
+    const q = c.req.query('q')?.trim() ?? '';
+    if (!q) return render(c, <SearchPage session={s} csrf={csrf} district={district} q="" devices={[]} people={[]} more={{ devices: false, people: false }} />);
+    const devices = await listDevices(db.orm, { q, limit: 25 });
+    const people = await listPeople(db.orm, { q, limit: 25 });
+    // One device and no one else: a scanned serial or asset tag goes straight to its page.
+    if (devices.data.length === 1 && people.data.length === 0) return c.redirect(`/devices/${encodeURIComponent(devices.data[0]!.serial)}`, 303);
+    return render(c, <SearchPage session={s} csrf={csrf} district={district} q={q} devices={devices.data} people={people.data}
+      more={{ devices: devices.nextCursor !== null, people: people.nextCursor !== null }} />);
   }));
 
   r.onError((err, c) => {

@@ -95,13 +95,14 @@ describe.skipIf(!executable)(executable ? 'admin pages in chromium' : 'admin pag
     await page.waitForURL(`${base}/report`);
     await page.screenshot({ path: path.join(shots, 'report.png') });
     await page.screenshot({ path: path.join(shots, 'report-full.png'), fullPage: true });
-    await page.locator('#f-rule').selectOption('device-silent');
+    await page.locator('#f-rule').selectOption('past-aue');
     await page.locator('#f-school').selectOption({ label: 'Jefferson High School' });
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForURL(/\/report\?school=.*&rule=device-silent/);
+    await page.waitForURL(/\/report\?school=.*&rule=past-aue/);
     const [want] = await rows<{ n: number }>(d.t.db.orm, sql`
       select count(*)::int as n from discrepancies x join people p on p.id = x.person_id join orgs s on s.id = p.school_id
-      where x.status = 'open' and x.rule = 'device-silent' and s.name = 'Jefferson High School'`);
+      where x.status = 'open' and x.rule = 'past-aue' and s.name = 'Jefferson High School'`);
+    expect(Number(want!.n)).toBeGreaterThan(0);
     expect(await page.getByTestId('row-count').textContent()).toBe(String(want!.n));
     expect(await page.locator('table[data-testid="findings"] tbody tr').count()).toBe(Number(want!.n));
     await page.screenshot({ path: path.join(shots, 'report-filtered.png'), fullPage: true });
@@ -114,7 +115,22 @@ describe.skipIf(!executable)(executable ? 'admin pages in chromium' : 'admin pag
     const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^id,severity,rule,serial/);
     expect(lines).toHaveLength(Number(want!.n) + 1);
-    expect(lines.slice(1).every((l) => l.split(',')[2] === 'device-silent')).toBe(true);
+    expect(lines.slice(1).every((l) => l.split(',')[2] === 'past-aue')).toBe(true);
+  });
+
+  it('opens a device page from the report, with its holder and timeline', async () => {
+    const link = page.locator('table[data-testid="findings"] tbody tr td:nth-child(3) a').first();
+    const serial = (await link.textContent())!;
+    await link.click();
+    await page.waitForURL(`${base}/devices/${encodeURIComponent(serial)}`);
+    expect(await page.getByTestId('device-serial').textContent()).toBe(serial);
+    const [holder] = await rows<{ name: string | null }>(d.t.db.orm, sql`
+      select concat_ws(' ', coalesce(p.preferred_name, p.given_name), p.family_name) as name from devices x
+      join assignments a on a.device_id = x.id and a.ended_at is null join people p on p.id = a.person_id where x.serial = ${serial}`);
+    if (holder) expect(await page.getByTestId('holder').textContent()).toContain(holder.name);
+    else expect(await page.getByTestId('holder').textContent()).toBe('no one');
+    expect(await page.locator('ol[data-testid="timeline"] li').count()).toBeGreaterThan(1);
+    await page.screenshot({ path: path.join(shots, 'device.png'), fullPage: true });
   });
 
   it('approves a held run from the dashboard', async () => {

@@ -168,6 +168,30 @@ describe.each(engines)('admin pages on %s', (engine) => {
     expect((await d.app.request('/runs', { headers: { cookie: reader } })).status).toBe(200);
   });
 
+  it('shows a device, its holder and timeline, the holder\'s page, and finds both by search', async () => {
+    const jar = await signIn(TOKENS.read);
+    const [dev] = await rows<{ serial: string; asset_tag: string; person_id: number; family_name: string; given_name: string }>(d.t.db.orm, sql`
+      select d.serial, d.asset_tag, p.id as person_id, p.family_name, p.given_name from devices d
+      join assignments a on a.device_id = d.id and a.ended_at is null join people p on p.id = a.person_id
+      where d.asset_tag is not null order by d.serial limit 1`);
+    const page = await d.app.request(`/devices/${encodeURIComponent(dev!.serial.toLowerCase())}`, { headers: { cookie: jar } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`<span data-testid="device-serial">${dev!.serial}</span>`);
+    expect(html).toContain(`href="/people/${dev!.person_id}"`);
+    expect(html).toMatch(/Assigned to <a href="\/people\/\d+">/);
+    const person = await (await d.app.request(`/people/${dev!.person_id}`, { headers: { cookie: jar } })).text();
+    expect(person).toContain(`<a href="/devices/${encodeURIComponent(dev!.serial)}">${dev!.serial}</a>`);
+    const byTag = await d.app.request(`/search?q=${encodeURIComponent(dev!.asset_tag)}`, { headers: { cookie: jar } });
+    expect(byTag.status).toBe(303);
+    expect(byTag.headers.get('location')).toBe(`/devices/${encodeURIComponent(dev!.serial)}`);
+    const byName = await (await d.app.request(`/search?q=${encodeURIComponent(dev!.family_name)}`, { headers: { cookie: jar } })).text();
+    expect(byName).toContain(`href="/people/${dev!.person_id}"`);
+    const missing = await d.app.request('/devices/NO-SUCH-SERIAL', { headers: { cookie: jar } });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('<h1>Not found</h1>');
+  });
+
   it('signs out: the session cookie is cleared', async () => {
     const jar = await signIn(TOKENS.read);
     const dash = await (await d.app.request('/', { headers: { cookie: jar } })).text();
