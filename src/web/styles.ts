@@ -41,7 +41,7 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .sev-low { color:var(--muted); border-color:var(--muted); }
 .status-failed, .status-held { color:var(--bad); font-weight:600; } .status-succeeded, .status-approved { color:var(--ok); }
 form.filters { display:flex; flex-wrap:wrap; gap:10px 16px; align-items:flex-end; background:var(--panel); padding:10px 12px; border-radius:8px; }
-form.filters label, form.stack label { display:flex; flex-direction:column; font-size:13px; font-weight:600; gap:3px; }
+form.filters .field, form.stack .field { display:flex; flex-direction:column; gap:3px; } form.filters label, form.stack label { font-size:13px; font-weight:600; }
 form.stack { display:flex; flex-direction:column; gap:10px; max-width:420px; }
 input, select, textarea { font:inherit; padding:5px 8px; border:1px solid #8a93a3; border-radius:4px; background:#fff; color:var(--fg); }
 button, .button { font:inherit; padding:6px 14px; border-radius:4px; border:1px solid #0b4fa8; background:#0b4fa8; color:#fff; cursor:pointer; text-decoration:none; display:inline-block; }

@@ -26,21 +26,21 @@ export function QuarantinePage(p: { session: Session; csrf: string; district: st
       <p class="muted">Records a run could not apply (rejected), could not update and left as they were (kept), or applied
         with a field kept at its stored value (warning). {f.run ? `Run #${f.run}.` : 'The latest committed run of each source.'}</p>
       <form class="filters" method="get" action="/quarantine">
-        <label for="q-source">Source
+        <div class="field"><label for="q-source">Source</label>
           <select id="q-source" name="source">
             <option value="">All sources</option>
             {p.sources.map((s) => <option value={s} selected={s === f.source}>{s}</option>)}
           </select>
-        </label>
-        <label for="q-run">Run id
+        </div>
+        <div class="field"><label for="q-run">Run id</label>
           <input id="q-run" name="run" inputmode="numeric" pattern="[0-9]*" value={f.run} size={6} />
-        </label>
-        <label for="q-outcome">Outcome
+        </div>
+        <div class="field"><label for="q-outcome">Outcome</label>
           <select id="q-outcome" name="outcome">
             <option value="">Any</option>
             {QUARANTINE_OUTCOMES.map((o) => <option value={o} selected={o === f.outcome}>{o}</option>)}
           </select>
-        </label>
+        </div>
         <button type="submit">Show</button>
       </form>
       <div class="table-wrap">

@@ -43,27 +43,27 @@ export function ReportPage(p: ReportProps) {
       <FreshnessBanner freshness={r.freshness} everSynced={r.everSynced} />
 
       <form class="filters" method="get" action="/report" aria-label="Filter the report">
-        <label for="f-school">School
+        <div class="field"><label for="f-school">School</label>
           <select id="f-school" name="school">
             <option value="">All schools</option>
             {p.schools.map((s) => <option value={s.externalId} selected={f.school === s.externalId}>{s.name}</option>)}
           </select>
-        </label>
-        <label for="f-rule">Rule
+        </div>
+        <div class="field"><label for="f-rule">Rule</label>
           <select id="f-rule" name="rule">
             <option value="">All rules</option>
             {p.rules.map((x) => <option value={x.code} selected={f.rule === x.code}>{x.title}</option>)}
           </select>
-        </label>
-        <label for="f-sev">Severity
+        </div>
+        <div class="field"><label for="f-sev">Severity</label>
           <select id="f-sev" name="severity">
             <option value="">Any severity</option>
             {[...SEVERITIES].reverse().map((s) => <option value={s} selected={f.severity === s}>{s}</option>)}
           </select>
-        </label>
-        <label for="f-q">Text
+        </div>
+        <div class="field"><label for="f-q">Text</label>
           <input id="f-q" name="q" type="search" value={f.q} placeholder="serial, tag, name, note" />
-        </label>
+        </div>
         <button type="submit">Apply filters</button>
         <a class="button secondary" href="/report">Clear</a>
         <a class="button secondary" href={p.csvHref} download>Download CSV</a>

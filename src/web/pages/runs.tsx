@@ -14,12 +14,12 @@ export function RunsPage(p: { session: Session; csrf: string; district: string; 
     <Layout title="Runs" nav="runs" session={p.session} csrf={p.csrf} district={p.district}>
       <h1>Sync runs</h1>
       <form class="filters" method="get" action="/runs">
-        <label for="r-source">Source
+        <div class="field"><label for="r-source">Source</label>
           <select id="r-source" name="source">
             <option value="">All sources</option>
             {p.sources.map((s) => <option value={s} selected={s === p.source}>{s}</option>)}
           </select>
-        </label>
+        </div>
         <button type="submit">Show</button>
       </form>
       {p.runs.length === 0 ? <p>No runs yet.</p> : (

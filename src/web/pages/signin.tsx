@@ -28,10 +28,10 @@ export function SignInPage(p: SignInProps) {
         <form class="stack" method="post" action="/signin">
           <Csrf value={p.csrf} />
           <input type="hidden" name="next" value={p.next} />
-          <label for="token">
-            API token
+          <div class="field">
+            <label for="token">API token</label>
             <input id="token" name="token" type="password" autocomplete="current-password" required />
-          </label>
+          </div>
           <p class="muted">Use a token from the <code>api.tokens</code> list in the config. Read tokens can view, write
             tokens can also check devices out and in, admin tokens can also approve held runs. The demo prints a
             one-off admin token when it starts.</p>
