@@ -27,6 +27,10 @@ export interface AppDeps {
   migrated?: boolean;
   /** Who may use the API and pages (src/api/auth/tokens.ts). */
   tokens: TokenRegistry;
+  /** Aborted on shutdown: syncs the API started stop between batches (and roll back). */
+  signal?: AbortSignal;
+  /** The clock, for tests. */
+  now?: () => Date;
 }
 
 export type AppEnv = { Variables: { requestId: string; identity: TokenIdentity } };

@@ -37,11 +37,12 @@ export function likePrefix(s: string): string {
 }
 
 /** Free text over a device (serial, asset tag) and, when joined, its holder `p` (name, email). */
-export function deviceText(q: string, holder: string | null): SQL {
+export function deviceText(q: string, holder: string | null, device = 'd'): SQL {
   const serial = normaliseSerialInput(q);
+  const d = sql.raw(device);
   const parts: SQL[] = [
-    sql`d.serial like ${likeContains(serial)}`,
-    sql`lower(d.asset_tag) = lower(${q.trim()})`,
+    sql`${d}.serial like ${likeContains(serial)}`,
+    sql`lower(${d}.asset_tag) = lower(${q.trim()})`,
   ];
   if (holder) parts.push(personText(q, holder));
   return sql`(${sql.join(parts, sql` or `)})`;
