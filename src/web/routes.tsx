@@ -19,9 +19,13 @@ import { rules as allRules } from '../reconcile/rules/index.js';
 import { devicesBySyncAge } from '../reconcile/sync-age.js';
 import { getDeviceDetail, listDevices } from '../read/devices.js';
 import { getPersonDetail, listPeople } from '../read/people.js';
+import { listRuns } from '../read/runs.js';
+import { recordAudit } from '../audit/record.js';
 import { approveHeldRun } from '../sync/pipeline.js';
+import { END_REASONS, checkIn, checkOut, type EndReason } from '../ledger/manual-assignments.js';
 import { CSRF_FIELD, PRESESSION_COOKIE, csrfFor, csrfValid, presession, presessionId, sameOrigin } from './csrf.js';
 import { DashboardPage } from './pages/dashboard.js';
+import { ChoosePersonPage } from './pages/choose-person.js';
 import { DevicePage } from './pages/device.js';
 import { ErrorPage } from './pages/error.js';
 import { PersonPage } from './pages/person.js';
@@ -30,7 +34,7 @@ import { ReportPage, filterRows, type ReportFilters } from './pages/report.js';
 import { RunsPage } from './pages/runs.js';
 import { SearchPage } from './pages/search.js';
 import { SignInPage } from './pages/signin.js';
-import { heldRuns, latestRuns, recentRuns } from './run-status.js';
+import { heldRuns, latestRuns } from './run-status.js';
 import { endSession, isHttps, readSession, sessionKey, startSession, type Session } from './session.js';
 import { APP_CSS } from './styles.js';
 
@@ -172,20 +176,21 @@ export function webRoutes(deps: AppDeps) {
 
   r.get('/runs', page('read', async (c, s, csrf) => {
     const source = c.req.query('source')?.trim() ?? '';
-    const list = await recentRuns(db, source ? { source } : {});
+    const cursor = c.req.query('cursor') || undefined;
+    const list = await listRuns(db.orm, { limit: 50, ...(source ? { source } : {}), ...(cursor ? { cursor } : {}) });
     const held = new Set((await heldRuns(db)).map((h) => h.id));
-    return render(c, <RunsPage session={s} csrf={csrf} district={district} runs={list} held={held} source={source} sources={config.sources.map((x) => x.id)} now={new Date()} />);
+    const older = list.nextCursor ? `/runs?${new URLSearchParams({ ...(source ? { source } : {}), cursor: list.nextCursor }).toString()}` : null;
+    return render(c, <RunsPage session={s} csrf={csrf} district={district} runs={list.data} held={held} source={source} sources={config.sources.map((x) => x.id)} now={new Date()} older={older} />);
   }));
 
   r.post('/runs/:id/approve', page('admin', async (c, s) => {
     const id = Number(c.req.param('id'));
     if (!Number.isInteger(id) || id <= 0) return errorPage(c, 400, 'No such run', `"${c.req.param('id')}" is not a run id.`, s);
-    const out = await approveHeldRun({ db, config, log }, id, s.identity.name);
+    const out = await approveHeldRun({ db, config, log }, id, `pages:${s.identity.name}`);
+    await recordAudit(db.orm, s.identity.name, 'run.approve', `run:${id}`, { approvingRun: out.approved.runId, status: out.approved.status, via: 'pages' });
     if (out.approved.status !== 'succeeded') {
       return errorPage(c, 409, `Run #${id} was not approved`, `Nothing was applied: ${out.approved.error ?? out.approved.skipped ?? out.approved.status}.`, s);
     }
-    await db.orm.execute(sql`insert into audit_log (actor, action, target, details)
-      values (${s.identity.name}, 'run.approve', ${`run:${id}`}, ${JSON.stringify({ via: 'pages', appliedByRun: out.approved.runId })}::jsonb)`);
     return c.redirect(`/?approved=${id}`, 303);
   }));
 
@@ -208,7 +213,40 @@ export function webRoutes(deps: AppDeps) {
 
   r.get('/devices/:serial', page('read', async (c, s, csrf) => {
     const device = await getDeviceDetail(db.orm, c.req.param('serial') ?? '');
-    return render(c, <DevicePage session={s} csrf={csrf} district={district} device={device} />);
+    const done = c.req.query('done');
+    const flash = done === 'checkout' ? `Checked out to ${device.holder?.name ?? device.holder?.email ?? 'the person chosen'}.` : done === 'checkin' ? 'Checked in.' : undefined;
+    return render(c, <DevicePage session={s} csrf={csrf} district={district} device={device} flash={flash} />);
+  }));
+
+  /** Check-out: `personId` (from the chooser), or `person` text that must match exactly one active person. */
+  r.post('/devices/:serial/checkout', page('write', async (c, s, csrf) => {
+    const device = await getDeviceDetail(db.orm, c.req.param('serial') ?? '');
+    const body = await c.req.parseBody();
+    const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, 200) : '';
+    let personId = typeof body.personId === 'string' && /^\d+$/.test(body.personId) ? Number(body.personId) : null;
+    if (personId === null) {
+      const typed = typeof body.person === 'string' ? body.person.trim() : '';
+      if (!typed) throw new ValidationError('person: type a name, email or SIS id');
+      const found = await listPeople(db.orm, { q: typed, status: 'active', limit: 20 });
+      if (found.data.length === 0) throw new NotFoundError(`no active person matches "${typed}"`);
+      if (found.data.length > 1) {
+        return render(c, <ChoosePersonPage session={s} csrf={csrf} district={district} serial={device.serial} typed={typed} people={found.data} reason={reason} />);
+      }
+      personId = found.data[0]!.id;
+    }
+    await checkOut(db, { serial: device.serial, personId, actor: s.identity.name, ...(reason ? { reason } : {}) });
+    return c.redirect(`/devices/${encodeURIComponent(device.serial)}?done=checkout`, 303);
+  }));
+
+  r.post('/assignments/:id/end', page('write', async (c, s) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError(`no assignment with id "${c.req.param('id')}"`);
+    const body = await c.req.parseBody();
+    const reason = typeof body.reason === 'string' ? body.reason : '';
+    if (!(END_REASONS as readonly string[]).includes(reason)) throw new ValidationError(`reason: expected one of ${END_REASONS.join(', ')}`);
+    const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim().slice(0, 500) : undefined;
+    const rec = await checkIn(db, { assignmentId: id, reason: reason as EndReason, actor: s.identity.name, ...(note ? { note } : {}) });
+    return c.redirect(`/devices/${encodeURIComponent(rec.serial)}?done=checkin`, 303);
   }));
 
   r.get('/people/:id', page('read', async (c, s, csrf) => {

@@ -1,6 +1,6 @@
 /**
- * What the pages say about runs: each source's latest run, the runs held for approval, and the newest runs with
- * their per-stream counts (read straight from sync_runs: a handful of rows, no paging needed).
+ * What the dashboard says about runs: each source's latest run and the runs still held for approval (the runs
+ * page lists them through src/read/runs.ts, as the API does).
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../db/client.js';
@@ -42,10 +42,3 @@ export async function heldRuns(db: Database): Promise<RunLine[]> {
   return rs.map(line);
 }
 
-/** The newest runs, optionally of one source, with their per-stream counts. */
-export async function recentRuns(db: Database, opts: { source?: string; limit?: number } = {}): Promise<(RunLine & { stats: Record<string, unknown>; dryRun: boolean })[]> {
-  const rs = await rows<Raw & { stats: Record<string, unknown>; dry_run: boolean }>(db.orm, sql`
-    select ${COLUMNS}, stats, dry_run from sync_runs ${opts.source ? sql`where source_id = ${opts.source}` : sql``}
-    order by id desc limit ${opts.limit ?? 100}`);
-  return rs.map((r) => ({ ...line(r), stats: r.stats ?? {}, dryRun: Boolean(r.dry_run) }));
-}

@@ -144,6 +144,28 @@ describe.skipIf(!executable)(executable ? 'admin pages in chromium' : 'admin pag
     await page.screenshot({ path: path.join(shots, 'approved.png'), fullPage: true });
   });
 
+  it('checks out a device found with the search box', async () => {
+    const [dev] = await rows<{ serial: string; asset_tag: string }>(d.t.db.orm, sql`
+      select d.serial, d.asset_tag from devices d where d.status = 'active' and d.asset_tag is not null
+        and not exists (select 1 from assignments a where a.device_id = d.id and a.ended_at is null) order by d.serial limit 1`);
+    const [who] = await rows<{ id: number; email: string; name: string }>(d.t.db.orm, sql`
+      select p.id, p.email, concat_ws(' ', coalesce(p.preferred_name, p.given_name), p.family_name) as name from people p
+      join discrepancies x on x.person_id = p.id and x.rule = 'student-without-device' and x.status = 'open' order by p.id limit 1`);
+    await page.getByRole('searchbox', { name: 'Search serial, asset tag, name or email' }).fill(dev!.asset_tag);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(`${base}/devices/${encodeURIComponent(dev!.serial)}`);
+    expect(await page.getByTestId('holder').textContent()).toBe('no one');
+    await page.getByLabel('Check out to (name, email or SIS id)').fill(who!.email);
+    await page.getByLabel('Reason (optional)').fill('start of term');
+    await page.getByRole('button', { name: 'Check out' }).click();
+    await page.waitForURL(`${base}/devices/${encodeURIComponent(dev!.serial)}?done=checkout`);
+    expect(await page.getByTestId('holder').textContent()).toContain(who!.name);
+    const [a] = await rows<{ person_id: number; origin: string }>(d.t.db.orm, sql`
+      select a.person_id, a.origin from assignments a join devices x on x.id = a.device_id where x.serial = ${dev!.serial} and a.ended_at is null`);
+    expect({ person: Number(a!.person_id), origin: a!.origin }).toEqual({ person: Number(who!.id), origin: 'manual' });
+    await page.screenshot({ path: path.join(shots, 'checked-out.png'), fullPage: true });
+  });
+
   it('lists runs and quarantine, and signs out', async () => {
     await page.getByRole('link', { name: 'Runs' }).click();
     await expect(page.getByTestId('runs').textContent()).resolves.toContain(`#${heldRun}`);

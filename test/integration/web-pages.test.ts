@@ -192,6 +192,44 @@ describe.each(engines)('admin pages on %s', (engine) => {
     expect(await missing.text()).toContain('<h1>Not found</h1>');
   });
 
+  it('checks a device out and in with a write token; a read token gets no form and a 403', async () => {
+    const [dev] = await rows<{ serial: string }>(d.t.db.orm, sql`
+      select d.serial from devices d where d.status = 'active' and not exists (select 1 from assignments a where a.device_id = d.id and a.ended_at is null)
+      order by d.serial limit 1`);
+    const [who] = await rows<{ id: number; email: string; name: string }>(d.t.db.orm, sql`
+      select p.id, p.email, concat_ws(' ', coalesce(p.preferred_name, p.given_name), p.family_name) as name from people p
+      where p.role = 'student' and p.status = 'active' and p.email is not null order by p.id limit 1`);
+    const url = `/devices/${encodeURIComponent(dev!.serial)}`;
+    const reader = await signIn(TOKENS.read);
+    const readPage = await (await d.app.request(url, { headers: { cookie: reader } })).text();
+    expect(readPage).not.toContain('/checkout"');
+    const refused = await d.app.request(`${url}/checkout`, { method: 'POST', headers: { ...FORM, cookie: reader }, body: form({ _csrf: csrfOf(readPage), person: who!.email }) });
+    expect(refused.status).toBe(403);
+
+    const writer = await signIn(TOKENS.write);
+    const page = await (await d.app.request(url, { headers: { cookie: writer } })).text();
+    expect(page).toContain(`action="${url}/checkout"`);
+    const out = await d.app.request(`${url}/checkout`, { method: 'POST', headers: { ...FORM, cookie: writer }, body: form({ _csrf: csrfOf(page), person: who!.email, reason: 'loaner' }) });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe(`${url}?done=checkout`);
+    const [a] = await rows<{ id: number; person_id: number; origin: string }>(d.t.db.orm, sql`
+      select a.id, a.person_id, a.origin from assignments a join devices x on x.id = a.device_id where x.serial = ${dev!.serial} and a.ended_at is null`);
+    expect({ person: Number(a!.person_id), origin: a!.origin }).toEqual({ person: Number(who!.id), origin: 'manual' });
+    const [audit] = await rows<{ actor: string }>(d.t.db.orm, sql`select actor from audit_log where action = 'assignment.checkout' and target = ${`assignment:${a!.id}`}`);
+    expect(audit!.actor).toBe('helpdesk');
+    const after = await (await d.app.request(`${url}?done=checkout`, { headers: { cookie: writer } })).text();
+    expect(after).toContain(`Checked out to ${who!.name}.`);
+
+    const again = await d.app.request(`${url}/checkout`, { method: 'POST', headers: { ...FORM, cookie: writer }, body: form({ _csrf: csrfOf(after), personId: String(who!.id) }) });
+    expect(again.status).toBe(409);
+    const back = await d.app.request(`/assignments/${a!.id}/end`, { method: 'POST', headers: { ...FORM, cookie: writer }, body: form({ _csrf: csrfOf(after), reason: 'returned' }) });
+    expect(back.status).toBe(303);
+    const [ended] = await rows<{ ended_reason: string }>(d.t.db.orm, sql`select ended_reason from assignments where id = ${a!.id}`);
+    expect(ended!.ended_reason).toBe('returned');
+    const badReason = await d.app.request(`/assignments/${a!.id}/end`, { method: 'POST', headers: { ...FORM, cookie: writer }, body: form({ _csrf: csrfOf(after), reason: 'stolen' }) });
+    expect(badReason.status).toBe(400);
+  });
+
   it('signs out: the session cookie is cleared', async () => {
     const jar = await signIn(TOKENS.read);
     const dash = await (await d.app.request('/', { headers: { cookie: jar } })).text();

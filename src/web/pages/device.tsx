@@ -2,9 +2,11 @@
  * One device: what it is, who holds it, what each MDM says about it, and one timeline of observations,
  * assignments and ledger events, newest first.
  */
+import { allows } from '../../api/auth/tokens.js';
+import { END_REASONS } from '../../ledger/manual-assignments.js';
 import type { DeviceDetail } from '../../read/devices.js';
 import { Sev, When } from '../components.js';
-import { Layout } from '../layout.js';
+import { Csrf, Layout } from '../layout.js';
 import type { Session } from '../session.js';
 import type { Child } from 'hono/jsx';
 
@@ -30,7 +32,35 @@ function timeline(d: DeviceDetail): Entry[] {
   return out.sort((a, b) => b.at.localeCompare(a.at));
 }
 
-export function DevicePage({ session, csrf, district, device: d, checkout }: { session: Session; csrf: string; district: string; device: DeviceDetail; checkout?: Child }) {
+/** Check-out (no holder) or check-in (a holder) for a write token; nothing for read. */
+function Custody({ d, csrf, canWrite }: { d: DeviceDetail; csrf: string; canWrite: boolean }) {
+  if (!canWrite) return null;
+  if (d.holder) {
+    return (
+      <form class="filters" method="post" action={`/assignments/${d.holder.assignmentId}/end`} aria-label="Check the device in">
+        <Csrf value={csrf} />
+        <input type="hidden" name="serial" value={d.serial} />
+        <div class="field"><label for="ci-reason">Check in: why</label>
+          <select id="ci-reason" name="reason">{END_REASONS.map((r) => <option value={r}>{r}</option>)}</select>
+        </div>
+        <div class="field"><label for="ci-note">Note (optional)</label><input id="ci-note" name="note" maxlength={500} /></div>
+        <button type="submit">Check in</button>
+      </form>
+    );
+  }
+  if (d.status !== 'active') return null;
+  return (
+    <form class="filters" method="post" action={`/devices/${encodeURIComponent(d.serial)}/checkout`} aria-label="Check the device out">
+      <Csrf value={csrf} />
+      <div class="field"><label for="co-person">Check out to (name, email or SIS id)</label><input id="co-person" name="person" required size={32} /></div>
+      <div class="field"><label for="co-reason">Reason (optional)</label><input id="co-reason" name="reason" maxlength={200} /></div>
+      <button type="submit">Check out</button>
+    </form>
+  );
+}
+
+export function DevicePage({ session, csrf, district, device: d, flash }: { session: Session; csrf: string; district: string; device: DeviceDetail; flash?: string }) {
+  const canWrite = allows(session.identity.scope, 'write');
   return (
     <Layout title={`Device ${d.serial}`} session={session} csrf={csrf} district={district}>
       <h1>Device <span data-testid="device-serial">{d.serial}</span></h1>
@@ -42,7 +72,8 @@ export function DevicePage({ session, csrf, district, device: d, checkout }: { s
         <dt>Reported by</dt><dd>{d.sources.join(', ') || 'no live source'}</dd>
         <dt>In the ledger</dt><dd><When at={d.firstSeenAt} /> to <When at={d.lastSeenAt} /></dd>
       </dl>
-      {checkout}
+      {flash && <div class="banner ok" role="status">{flash}</div>}
+      <Custody d={d} csrf={csrf} canWrite={canWrite} />
       {d.discrepancies.length > 0 && (
         <section aria-labelledby="disc-h">
           <h2 id="disc-h">Open findings</h2>

@@ -2,13 +2,12 @@
 import { allows } from '../../api/auth/tokens.js';
 import { PostButton, Status, When, fmt } from '../components.js';
 import { Layout } from '../layout.js';
-import type { RunLine } from '../run-status.js';
+import type { RunSummary } from '../../read/runs.js';
 import type { Session } from '../session.js';
 
-type Run = RunLine & { stats: Record<string, unknown>; dryRun: boolean };
 type Counts = Partial<Record<'read' | 'created' | 'updated' | 'deactivated' | 'reactivated' | 'rejected' | 'kept' | 'warnings' | 'held', number>>;
 
-export function RunsPage(p: { session: Session; csrf: string; district: string; runs: Run[]; held: Set<number>; source: string; sources: string[]; now: Date }) {
+export function RunsPage(p: { session: Session; csrf: string; district: string; runs: RunSummary[]; held: Set<number>; source: string; sources: string[]; now: Date; older: string | null }) {
   const isAdmin = allows(p.session.identity.scope, 'admin');
   return (
     <Layout title="Runs" nav="runs" session={p.session} csrf={p.csrf} district={p.district}>
@@ -25,11 +24,11 @@ export function RunsPage(p: { session: Session; csrf: string; district: string; 
       {p.runs.length === 0 ? <p>No runs yet.</p> : (
         <div class="table-wrap">
           <table data-testid="runs">
-            <caption>The newest {p.runs.length} runs{p.source ? ` of ${p.source}` : ''}</caption>
+            <caption>Runs{p.source ? ` of ${p.source}` : ''}, newest first</caption>
             <thead><tr><th scope="col">Run</th><th scope="col">Source</th><th scope="col">Mode</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Streams (read · created · updated · ended · rejected)</th><th scope="col">Notes</th></tr></thead>
             <tbody>
               {p.runs.map((r) => {
-                const streams = (r.stats.streams ?? {}) as Record<string, Counts>;
+                const streams = r.streams as Record<string, Counts>;
                 return (
                   <tr>
                     <th scope="row">#{r.id}</th>
@@ -51,6 +50,7 @@ export function RunsPage(p: { session: Session; csrf: string; district: string; 
               })}
             </tbody>
           </table>
+          {p.older && <p><a href={p.older}>Older runs</a></p>}
         </div>
       )}
     </Layout>
