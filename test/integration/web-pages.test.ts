@@ -145,6 +145,17 @@ describe.each(engines)('admin pages on %s', (engine) => {
     const [n] = await rows<{ n: number }>(d.t.db.orm, sql`select count(*)::int as n from discrepancies where status = 'open' and rule = 'past-aue' and severity = 'high'`);
     expect(html).toContain(`<span data-testid="row-count">${n!.n}</span>`);
     expect(html).toContain('<svg class="chart" id="chart-budget"');
+    // The replacement budget, priced here from the ledger and the demo's replacementCost (model first, then platform).
+    const all = await (await d.app.request('/report', { headers: { cookie: jar } })).text();
+    const aue = await rows<{ model: string | null; platform: string; n: number }>(d.t.db.orm, sql`
+      select (select min(o.model) from device_observations o where o.device_id = x.id and o.active) as model, x.platform, count(*)::int as n
+      from devices x where x.status = 'active' and (select min(o.aue_date) from device_observations o where o.device_id = x.id and o.active
+        and o.status not in ('deprovisioned', 'retired', 'wiped', 'deleted')) < date '2026-10-01' + interval '72 months'
+      group by 1, 2`);
+    const costs = new Map(Object.entries(d.config.district.replacementCost).map(([k, v]) => [k.toLowerCase(), v]));
+    const total = aue.reduce((sum, r) => sum + Number(r.n) * (costs.get((r.model ?? '').toLowerCase()) ?? costs.get(r.platform) ?? 0), 0);
+    expect(total).toBeGreaterThan(0);
+    expect(all).toContain(`<td class="num" data-testid="budget-total">$${total.toLocaleString('en-US')}</td>`);
     const csv = await d.app.request('/report.csv?rule=past-aue&severity=high', { headers: { cookie: jar } });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="rollcall-report-2026-11-01.csv"/);
