@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { mountOpenapi } from './openapi.js';
 import { v1Routes } from './v1/index.js';
 import type { TokenIdentity } from './auth/tokens.js';
+import { webRoutes } from '../web/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -53,6 +54,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', v1Routes(deps));
   mountOpenapi(app, deps.version);
+  // The admin pages (src/web): server-rendered HTML on the same tokens and scopes as the API.
+  app.route('/', webRoutes(deps));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));

@@ -52,6 +52,11 @@ export const configSchema = z.strictObject({
       shutdownTimeoutMs: z.number().int().min(0).default(10_000),
       /** The public base URL of the admin pages, used in ticket links. */
       publicUrl: z.string().url().optional(),
+      /**
+       * Key that signs the admin pages' session cookies (HMAC-SHA256), at least 32 characters. Unset: a random key
+       * per process, so sessions end when the daemon restarts and replicas do not share them.
+       */
+      sessionSecret: z.string().min(32, 'sessionSecret must be at least 32 characters').optional(),
     })
     .default({ host: '0.0.0.0', port: 8080, logLevel: 'info', shutdownTimeoutMs: 10_000 }),
   database: z
@@ -76,6 +81,12 @@ export const configSchema = z.strictObject({
     domains: z.array(z.string().min(1)).default([]),
     /** OneRoster grade codes in the 1:1 program (e.g. ["03", ..., "12"]). */
     oneToOneGrades: z.array(z.string()).default([]),
+    /**
+     * What replacing one device costs, keyed by model (as the MDM reports it, case-insensitive) or by platform
+     * (chromeos, windows, ios, macos, android, other); a model's price wins over its platform's. The report's
+     * replacement budget per quarter is built from it.
+     */
+    replacementCost: z.record(z.string().min(1), z.number().nonnegative()).default({}),
   }),
   sources: z.array(z.unknown()).default([]),
   reconcile: z

@@ -60,9 +60,9 @@ describe('rule config', () => {
 
   it('judges as of reconcile.asOf, else the clock in the district time zone', () => {
     const at = new Date('2026-11-20T03:00:00Z');
-    expect(resolveAsOf({ reconcile: reconcileOf('{ asOf: "2026-11-01" }'), district: { name: 'T', timezone: 'UTC', domains: [], oneToOneGrades: [] } }, at))
+    expect(resolveAsOf({ reconcile: reconcileOf('{ asOf: "2026-11-01" }'), district: { name: 'T', timezone: 'UTC', domains: [], oneToOneGrades: [], replacementCost: {} } }, at))
       .toEqual({ at: new Date('2026-11-01T00:00:00Z'), date: '2026-11-01' });
-    expect(resolveAsOf({ reconcile: reconcileOf('{}'), district: { name: 'T', timezone: 'America/Chicago', domains: [], oneToOneGrades: [] } }, at))
+    expect(resolveAsOf({ reconcile: reconcileOf('{}'), district: { name: 'T', timezone: 'America/Chicago', domains: [], oneToOneGrades: [], replacementCost: {} } }, at))
       .toEqual({ at, date: '2026-11-19' });
   });
 });

@@ -20,6 +20,12 @@ export interface TokenRegistry {
   /** No token is configured: outside the demo the API answers 503 saying how to add one. */
   readonly empty: boolean;
   resolve(presented: string | null | undefined): TokenIdentity | null;
+  /**
+   * The same by the token's SHA-256 digest: the admin pages' session cookie carries the digest (signed), never
+   * the token, and is checked against the registry on every request so a token removed from config ends its
+   * sessions too.
+   */
+  resolveDigest(digest: Buffer): TokenIdentity | null;
 }
 
 interface Entry {
@@ -56,16 +62,17 @@ export function buildTokenRegistry(config: { api: Pick<Config['api'], 'tokens'> 
     })),
     ...extra.map((t) => ({ name: t.name, digest: sha256(t.token), scope: highestScope(t.scopes) })),
   ];
+  const resolveDigest = (digest: Buffer): TokenIdentity | null => {
+    if (digest.length !== 32) return null;
+    let found: Entry | null = null;
+    // No early exit: every entry is compared whatever matched first.
+    for (const e of entries) if (timingSafeEqual(e.digest, digest) && !found) found = e;
+    return found ? { name: found.name, scope: found.scope } : null;
+  };
   return {
     empty: entries.length === 0,
-    resolve(presented) {
-      if (!presented) return null;
-      const digest = sha256(presented);
-      let found: Entry | null = null;
-      // No early exit: every entry is compared whatever matched first.
-      for (const e of entries) if (timingSafeEqual(e.digest, digest) && !found) found = e;
-      return found ? { name: found.name, scope: found.scope } : null;
-    },
+    resolve: (presented) => (presented ? resolveDigest(sha256(presented)) : null),
+    resolveDigest,
   };
 }
 
