@@ -30,6 +30,9 @@ export interface SourceConfig {
 export interface HelpdeskConfig {
   id: string;
   kind: string;
+  /** Rules that open tickets here; undefined: the rules whose `ticket` is true. */
+  rules?: string[];
+  templates: Record<string, { title?: string; body?: string }>;
   sink: TicketSink<unknown>;
   settings: unknown;
 }
@@ -174,6 +177,7 @@ function validateSources(raw: unknown[], baseDir: string, issues: string[]): Sou
 
 function validateHelpdesks(raw: unknown[], issues: string[]): HelpdeskConfig[] {
   const out: HelpdeskConfig[] = [];
+  const ids = new Set<string>();
   raw.forEach((entry, i) => {
     const at: Path = ['helpdesks', i];
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -186,6 +190,8 @@ function validateHelpdesks(raw: unknown[], issues: string[]): HelpdeskConfig[] {
       issues.push(...zodIssues(common.error, at));
       return;
     }
+    if (ids.has(common.data.id)) issues.push(`${formatPath([...at, 'id'])}: duplicate help desk id "${common.data.id}"`);
+    ids.add(common.data.id);
     const sink = ticketSinks[common.data.kind];
     if (!sink) {
       issues.push(`${formatPath([...at, 'kind'])}: unknown kind "${common.data.kind}"; known kinds: ${known(ticketSinks)}`);
@@ -232,6 +238,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const top = configSchema.safeParse(withEnv);
   if (!top.success) issues.push(...zodIssues(top.error, []));
+  else {
+    const seen = new Set<string>();
+    top.data.webhooks.endpoints.forEach((e, i) => {
+      if (seen.has(e.id)) issues.push(`${formatPath(['webhooks', 'endpoints', i, 'id'])}: duplicate endpoint id "${e.id}"`);
+      seen.add(e.id);
+    });
+  }
   const sources = Array.isArray(withEnv.sources) ? validateSources(withEnv.sources, baseDir, issues) : [];
   const helpdesks = Array.isArray(withEnv.helpdesks) ? validateHelpdesks(withEnv.helpdesks, issues) : [];
   const shown = issues.filter((i) => !unreadSecrets.has(i.slice(0, i.indexOf(': '))));
