@@ -8,7 +8,9 @@ import { googleAdmin } from './google-admin/index.js';
 import { intune } from './intune/index.js';
 import { onerosterCsv } from './oneroster-csv/index.js';
 import { onerosterRest } from './oneroster-rest/index.js';
-import type { SourceConnector, TicketSink } from './types.js';
+import type { SourceConnector } from './types.js';
+
+export { SINK_KINDS, sinkByKind, ticketSinks } from './sink-registry.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own config type
 export const sourceConnectors: Record<string, SourceConnector<any>> = {
@@ -19,6 +21,3 @@ export const sourceConnectors: Record<string, SourceConnector<any>> = {
   [onerosterRest.kind]: onerosterRest,
   [clever.kind]: clever,
 };
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ticketSinks: Record<string, TicketSink<any>> = {};

@@ -213,6 +213,9 @@ export interface HttpNeeds {
   /** At most `requests` per `intervalMs` (a vendor's documented quota). */
   rate?: { requests: number; intervalMs: number };
   timeoutMs?: number;
+  /** Outbound URL policy (help desks): http:// allowed, private/loopback/link-local addresses allowed. */
+  allowInsecure?: boolean;
+  allowPrivateNetwork?: boolean;
 }
 
 /** Given to `SourceConnector.http` so an auth hook can fetch tokens without a second HTTP stack. */
@@ -236,8 +239,13 @@ export interface SourceConnector<C = unknown> {
   read(ctx: Ctx<C>, opts: ReadOptions): AsyncIterable<Batch>;
 }
 
+/**
+ * One ticket to open. The delivery worker renders `title` and `body` from the rule's template (what is wrong, for
+ * which device and person, since when, what to do); sinks add only what their desk needs around it.
+ */
 export interface TicketDraft {
   title: string;
+  /** Plain text; a sink that posts HTML (Freshservice) escapes it. */
   body: string;
   severity: 'low' | 'medium' | 'high' | 'critical';
   rule: string;
@@ -245,14 +253,84 @@ export interface TicketDraft {
   deviceSerial?: string | null;
   assetTag?: string | null;
   requesterEmail?: string | null;
+  /** The person's school (org externalId), for desks that file tickets by location (Incident IQ). */
+  schoolExternalId?: string | null;
 }
 
+/** A ticket on the desk: its id there and, when the desk has one, the link a technician opens. */
+export interface TicketRef {
+  externalId: string;
+  url?: string;
+}
+
+/** A desk's own webhook call as the API route received it: headers (any case) and the raw, unparsed body. */
+export interface InboundRequest {
+  headers: Record<string, string | undefined>;
+  rawBody: string;
+}
+
+/**
+ * What a desk's webhook says happened to one of our tickets. `outcome: 'collected'` means a technician closed a
+ * "collect device" ticket as collected: the API route ends the assignment with reason `returned`. Anything else is
+ * `other` (recorded, nothing ended).
+ */
+export interface InboundEvent {
+  externalId: string;
+  /** Our idempotency key when the desk echoes it (Zendesk external_id, a Freshservice tag, a template field). */
+  idempotencyKey: string | null;
+  /** The desk's status as sent (`solved`, `4`, `Resolved`...), for the audit trail. */
+  status: string;
+  outcome: 'collected' | 'other';
+}
+
+/**
+ * How a sink keeps "one discrepancy → exactly one ticket" when the worker dies between the remote create and the
+ * local commit (docs/adr/0012-ticket-sink-contract-and-dedupe.md):
+ * - `idempotency-key`: the desk dedupes creates by our key (Zendesk `Idempotency-Key`, 2 h) and `findByKey` finds the
+ *   ticket afterwards by an exact, non-search lookup.
+ * - `lookup`: the desk has no idempotency; `open` itself looks the key up first (Freshservice tag search, which can
+ *   lag), and `findByKey` is that lookup.
+ * - `receiver`: the far end dedupes by our key (webhook-ticket: the key is the body's `idempotencyKey` and the
+ *   `webhook-id` header); there is no `findByKey`, the worker simply sends `open` again with the same key.
+ */
+export type SinkDedupe = 'idempotency-key' | 'lookup' | 'receiver';
+
+/**
+ * A help desk (DESIGN §8). Connectors never touch the database: the delivery worker owns `ticket_links` and calls
+ * these with a `ctx` built from `http(config)` exactly as for sources (src/sync/connector-ctx.ts).
+ *
+ * Calls make ONE attempt each (`retry: false` on the shared HTTP helper): the delivery worker owns the retry schedule.
+ * Failures are `HttpError`s from connectors/shared: `retryable` true for network errors, timeouts, 408/409/425/429
+ * and 5xx, false for other 4xx; `httpStatus` set; `context.retryAfterMs` set when the desk sent Retry-After (honour
+ * it); messages carry the desk's own error text with secrets and e-mail addresses removed.
+ *
+ * Retry protocol: on a retry of `open` (an earlier attempt may have reached the desk), call `findByKey` first when the
+ * sink has one and use its answer; otherwise call `open` again with the same key.
+ */
 export interface TicketSink<C = unknown> {
   kind: string;
+  /** Validates the per-kind keys of a `helpdesks[]` entry (`id`, `kind`, `rules` are validated by src/config). */
   configSchema: z.ZodType<C>;
+  dedupe: SinkDedupe;
+  /**
+   * Base URL (from `subdomain`/`site`, or `baseUrl` for on-prem proxies and tests) and auth headers. The outbound
+   * URL policy reads `allowInsecure` / `allowPrivateNetwork` from here.
+   */
+  http(config: C, deps: HttpNeedsDeps): HttpNeeds;
   check(ctx: Ctx<C>): Promise<CheckResult>;
-  open(ctx: Ctx<C>, t: TicketDraft, idempotencyKey: string): Promise<{ externalId: string; url?: string }>;
+  /** Creates the ticket carrying `idempotencyKey` (at most 255 characters) so it can be found again. */
+  open(ctx: Ctx<C>, t: TicketDraft, idempotencyKey: string): Promise<TicketRef>;
+  /** The ticket carrying `idempotencyKey`, or null when the desk has none (then `open` is safe to call). */
+  findByKey?(ctx: Ctx<C>, idempotencyKey: string): Promise<TicketRef | null>;
+  /** A private (internal) comment. */
   comment(ctx: Ctx<C>, externalId: string, body: string): Promise<void>;
+  /** A private note saying why, and the ticket moved to the desk's resolved state. */
   resolve(ctx: Ctx<C>, externalId: string, note: string): Promise<void>;
-  findByKey?(ctx: Ctx<C>, idempotencyKey: string): Promise<{ externalId: string } | null>;
+  /**
+   * Whether an inbound call is really from this desk: a signature or a shared secret, compared in constant time.
+   * False when the desk has no inbound secret configured (the route then answers 401 and changes nothing).
+   */
+  verifyInbound(config: C, req: InboundRequest, now: Date): boolean;
+  /** Reads a verified call. Throws a `validation_failed` AppError naming the field when the body is not usable. */
+  parseInbound(config: C, req: InboundRequest): InboundEvent;
 }

@@ -3,5 +3,5 @@
  * boundary in eslint.config.js): the only door from a connector into the product is connectors/shared.
  */
 export {
-  AppError, HttpError, IncompleteReadError, SourceFormatError, errorMessage, isAppError,
+  AppError, HttpError, IncompleteReadError, SourceFormatError, ValidationError, errorMessage, isAppError,
 } from '../../src/errors.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { sourceConnectors, ticketSinks } from '../../connectors/registry.js';
+import { sinkByKind, sourceConnectors, ticketSinks } from '../../connectors/registry.js';
 import type { SourceConnector, TicketSink } from '../../connectors/types.js';
 import { ConfigError } from '../errors.js';
 import {
@@ -190,9 +190,9 @@ function validateHelpdesks(raw: unknown[], issues: string[]): HelpdeskConfig[] {
       issues.push(...zodIssues(common.error, at));
       return;
     }
-    if (ids.has(common.data.id)) issues.push(`${formatPath([...at, 'id'])}: duplicate help desk id "${common.data.id}"`);
+    if (ids.has(common.data.id)) issues.push(`${formatPath([...at, 'id'])}: duplicate helpdesk id "${common.data.id}"`);
     ids.add(common.data.id);
-    const sink = ticketSinks[common.data.kind];
+    const sink = sinkByKind(common.data.kind);
     if (!sink) {
       issues.push(`${formatPath([...at, 'kind'])}: unknown kind "${common.data.kind}"; known kinds: ${known(ticketSinks)}`);
       return;

@@ -71,7 +71,7 @@ export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
 export const commonHelpdeskSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
   kind: z.string(),
-  rules: z.array(z.string().min(1)).optional(),
+  rules: z.array(z.string().min(1)).min(1).optional(),
   templates: z.record(z.string(), z.strictObject({ title: z.string().min(1).optional(), body: z.string().min(1).optional() })).default({}),
 });
 /** `baseUrl`, `allowInsecure` and `allowPrivateNetwork` of a desk are the sink's keys (its `http()` reports them). */

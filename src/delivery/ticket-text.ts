@@ -130,5 +130,6 @@ export async function ticketDraft(db: Database, d: DiscrepancyEvent, helpdesk: H
     assetTag: f?.asset_tag ?? null,
     // The desk's own requester (its config) files the ticket: a student must not be e-mailed about it.
     requesterEmail: null,
+    schoolExternalId: f?.school_external_id ?? null,
   };
 }

@@ -28,7 +28,7 @@ export function ticketKey(rule: string, subjectKey: string, occurrence: number):
 
 export interface SinkTarget {
   helpdesk: HelpdeskConfig;
-  needs: HttpNeeds & { allowInsecure?: boolean; allowPrivateNetwork?: boolean };
+  needs: HttpNeeds;
   http: HttpClient;
   ctx(signal: AbortSignal): Ctx<unknown>;
 }

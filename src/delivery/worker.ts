@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { HttpNeedsDeps } from '../../connectors/types.js';
 import type { Config } from '../config/index.js';
 import { rows, type Database } from '../db/client.js';
 import { createHttpClient } from '../http/client.js';
@@ -184,8 +183,7 @@ export function createDeliveryWorker(deps: DeliveryDeps): DeliveryWorker {
 function sinkTarget(t: Target & { kind: 'helpdesk' }, log: Logger, now: () => Date): SinkTarget {
   const h = t.helpdesk;
   const child = log.child({ helpdesk: h.id, kind: h.kind });
-  const sink = h.sink as typeof h.sink & { http?: (c: unknown, d: HttpNeedsDeps) => SinkTarget['needs'] };
-  const needs = sink.http?.(h.settings, { fetch: globalThis.fetch, log: child, now }) ?? { baseUrl: '' };
+  const needs = h.sink.http(h.settings, { fetch: globalThis.fetch, log: child, now });
   const http = createHttpClient({
     name: `${h.kind}:${h.id}`, log: child, baseUrl: needs.baseUrl, auth: needs.auth, concurrency: needs.concurrency ?? 2,
     intervalCap: needs.rate?.requests, intervalMs: needs.rate?.intervalMs, timeoutMs: needs.timeoutMs, maxAttempts: 1,

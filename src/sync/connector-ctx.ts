@@ -4,7 +4,7 @@
  * connector declares none and gets a client with the helper's defaults and no base URL.
  */
 import type { Logger } from 'pino';
-import type { Ctx, HttpNeeds } from '../../connectors/types.js';
+import type { Ctx, HttpNeeds, TicketSink } from '../../connectors/types.js';
 import type { SourceConfig } from '../config/index.js';
 import { createHttpClient } from '../http/client.js';
 
@@ -22,6 +22,33 @@ export function createConnectorCtx(source: SourceConfig, log: Logger, signal: Ab
       intervalCap: needs?.rate?.requests,
       intervalMs: needs?.rate?.intervalMs,
       timeoutMs: needs?.timeoutMs,
+    }),
+    log: child,
+    signal,
+    now,
+  };
+}
+
+/** A help desk's `ctx`: the same construction from the sink's `http(config)` (base URL, auth, rate, timeout). */
+export function createSinkCtx(
+  desk: { id: string; kind: string; sink: TicketSink<unknown>; settings: unknown },
+  log: Logger,
+  signal: AbortSignal,
+  now: () => Date = () => new Date(),
+): Ctx<unknown> {
+  const child = log.child({ helpdesk: desk.id, kind: desk.kind });
+  const needs = desk.sink.http(desk.settings, { fetch: globalThis.fetch, log: child, now });
+  return {
+    config: desk.settings,
+    http: createHttpClient({
+      name: `${desk.kind}:${desk.id}`,
+      log: child,
+      baseUrl: needs.baseUrl,
+      auth: needs.auth,
+      concurrency: needs.concurrency,
+      intervalCap: needs.rate?.requests,
+      intervalMs: needs.rate?.intervalMs,
+      timeoutMs: needs.timeoutMs,
     }),
     log: child,
     signal,
