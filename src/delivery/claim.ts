@@ -5,6 +5,9 @@
  * calls out, and a worker that dies mid-call leaves a lease that simply runs out, after which any worker takes
  * the row again. `attempt` doubles as the fencing token: an outcome is recorded only while the row still has the
  * attempt this worker claimed.
+ *
+ * The locking SELECT is a MATERIALIZED CTE, so it runs exactly once: as a plain `IN (subquery)` the planner may
+ * rescan it inside a join, and a rescan with SKIP LOCKED can return other rows than the first scan did.
  */
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../db/client.js';
@@ -32,16 +35,16 @@ export async function claimDue(db: Database, o: ClaimOptions): Promise<Claimed[]
   if (o.targets.length === 0 || o.limit <= 0) return [];
   const leaseUntil = new Date(o.now.getTime() + o.leaseMs);
   const got = await rows<{ id: number; outbox_id: number; target: string; attempt: number; type: string; payload: unknown; created_at: string | Date }>(db.orm, sql`
-    with c as (
+    with picked as materialized (
+      select id from deliveries
+      where status = 'pending' and next_attempt_at <= ${at(o.now)} and (lease_until is null or lease_until < ${at(o.now)})
+        and target = any(${sql.param([...o.targets])}::text[])
+      order by next_attempt_at, id
+      limit ${o.limit}
+      for update skip locked
+    ), c as (
       update deliveries d set lease_until = ${at(leaseUntil)}, lease_owner = ${o.owner}, attempt = d.attempt + 1, last_attempt_at = ${at(o.now)}
-      where d.id in (
-        select id from deliveries
-        where status = 'pending' and next_attempt_at <= ${at(o.now)} and (lease_until is null or lease_until < ${at(o.now)})
-          and target = any(${sql.param([...o.targets])}::text[])
-        order by next_attempt_at, id
-        limit ${o.limit}
-        for update skip locked
-      )
+      where d.id in (select id from picked)
       returning d.id, d.outbox_id, d.target, d.attempt
     )
     select c.id, c.outbox_id, c.target, c.attempt, o.type, o.payload, o.created_at

@@ -129,7 +129,10 @@ export function createDeliveryWorker(deps: DeliveryDeps): DeliveryWorker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
-    stats.delivered += await recordDelivered(db, delivered, now());
+    // Awaited first: `stats.delivered += await …` would read the counter before the await and lose the
+    // increments the concurrent webhook and ticket lanes make meanwhile.
+    const recorded = await recordDelivered(db, delivered, now());
+    stats.delivered += recorded;
     for (const t of new Set(delivered.map((d) => d.target))) await markHealthy(db, t);
   }
 
@@ -148,7 +151,8 @@ export function createDeliveryWorker(deps: DeliveryDeps): DeliveryWorker {
           o = failureOf(e);
         }
         await record(c, o, delivered, stats);
-        stats.delivered += await recordDelivered(db, delivered, now());
+        const recorded = await recordDelivered(db, delivered, now());
+        stats.delivered += recorded;
       }
     }));
   }

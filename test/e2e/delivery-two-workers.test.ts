@@ -3,6 +3,7 @@
  * becomes exactly one help desk ticket (Zendesk stand-in with its Idempotency-Key window off, so a double create
  * would show) and reaches the webhook receiver at least once, always under the same webhook-id.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { scratchDatabaseUrl, serverUrl } from '../helpers/db.js';
 import { startFakeZendesk, type FakeZendesk } from '../helpers/fake-zendesk.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { spawnCli } from '../helpers/spawn.js';
+import { repoRoot, spawnCli } from '../helpers/spawn.js';
 
 const N = 1000;
 const secret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
@@ -59,14 +60,33 @@ describe.skipIf(!serverUrl)('two delivery processes on PostgreSQL', () => {
       `  - { id: desk, kind: zendesk, baseUrl: "${zd.url}", allowInsecure: true, allowPrivateNetwork: true, email: it-desk@district.org, apiToken: zd-token-123, requestsPerMinute: 2500 }`,
       '',
     ].join('\n'));
-    const a = spawnCli(['deliver', '--once', '--config', file]);
-    const b = spawnCli(['deliver', '--once', '--config', file]);
-    const [ea, eb] = await Promise.all([a.exited, b.exited]);
-    expect(ea.code, a.stderr()).toBe(0);
-    expect(eb.code, b.stderr()).toBe(0);
-    // both processes did part of the work
-    const attempted = [a.stdout(), b.stdout()].map((o) => Number(/attempted (\d+)/.exec(o)?.[1] ?? -1));
-    expect(attempted.every((n) => n > 0), `${a.stdout()} | ${b.stdout()} | ${a.stderr().slice(0, 2000)} | ${b.stderr().slice(0, 2000)}`).toBe(true);
+    // Two processes, started together (ready/go handshake), plus `rollcall deliver --once` afterwards to show
+    // nothing was left behind.
+    const procs = [0, 1].map(() => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/helpers/delivery-worker.ts'), file], {
+        cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready\n')) resolve();
+      }));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      return { child, ready, exited, out: () => out, err: () => err };
+    });
+    await Promise.all(procs.map((p) => p.ready));
+    for (const p of procs) p.child.stdin.end('go\n');
+    for (const p of procs) expect(await p.exited, p.err()).toBe(0);
+    const stats = procs.map((p) => JSON.parse(p.out().trim().split('\n').pop()!) as { claimed: number; delivered: number; retried: number; dead: number });
+    // both processes did part of the work, and between them delivered every row once
+    expect(stats.every((s) => s.claimed > 0), JSON.stringify(stats)).toBe(true);
+    expect(stats.reduce((a, s) => a + s.delivered, 0)).toBe(2 * N);
+    expect(stats.reduce((a, s) => a + s.retried + s.dead, 0)).toBe(0);
+    const after = spawnCli(['deliver', '--once', '--config', file]);
+    expect((await after.exited).code).toBe(0);
+    expect(after.stdout().trim()).toBe('attempted 0: delivered 0, to retry 0, dead 0');
 
     const status = await rows<{ target: string; status: string; n: number }>(d.orm, sql`select target, status, count(*)::int as n from deliveries group by 1, 2 order by 1, 2`);
     expect(status).toEqual([{ target: 'helpdesk:desk', status: 'delivered', n: N }, { target: 'webhook:hook', status: 'delivered', n: N }]);
