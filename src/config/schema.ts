@@ -52,6 +52,10 @@ export const webhookEndpointSchema = z
     ...outboundPolicy,
   })
   .superRefine((e, ctx) => {
+    // Checked again before every send (src/http/url-policy.ts); refused here so a typo fails at start.
+    if (!e.allowInsecure && !e.url.startsWith('https://')) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'only https:// is allowed; set allowInsecure: true for an http:// receiver' });
+    }
     if ((e.secret === undefined) === (e.secrets === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['secret'], message: 'give exactly one of secret, secretFile or secrets' });
       return;

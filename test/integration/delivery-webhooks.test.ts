@@ -44,7 +44,11 @@ describe.each(engines)('webhook delivery on %s', (engine) => {
   });
 
   function worker(endpoint: Record<string, unknown>, extra: Partial<DeliveryDeps> = {}) {
-    const ep = webhookEndpointSchema.parse({ id: 'hook', url: rx.url, allowInsecure: true, allowPrivateNetwork: true, secrets: [s1], ...endpoint });
+    // Parsed as allowed, then the flags set as the test asks: the config refuses http:// without allowInsecure
+    // already, and the sender must refuse it on its own as well.
+    const { allowInsecure, ...rest } = endpoint;
+    const parsed = webhookEndpointSchema.parse({ id: 'hook', url: rx.url, allowInsecure: true, allowPrivateNetwork: true, secrets: [s1], ...rest });
+    const ep = { ...parsed, allowInsecure: (allowInsecure as boolean | undefined) ?? true };
     return createDeliveryWorker({
       db: t.db, log, config: { webhooks: { endpoints: [ep] }, helpdesks: [], server: {} as DeliveryDeps['config']['server'] },
       now: () => clock, random: () => 0.5, ...extra,

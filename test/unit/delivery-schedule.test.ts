@@ -50,6 +50,12 @@ describe('webhook endpoint config', () => {
     expect(webhookEndpointSchema.safeParse({ id: 'a', url: 'https://x.example.org', secret: s, secrets: [s] }).success).toBe(false);
     expect(webhookEndpointSchema.safeParse({ id: 'a', url: 'https://x.example.org', secret: 'hunter2' }).success).toBe(false);
   });
+  it('refuses an http:// URL unless allowInsecure', () => {
+    const r = webhookEndpointSchema.safeParse({ id: 'a', url: 'http://x.example.org', secret: s });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]).toMatchObject({ path: ['url'], message: expect.stringMatching(/allowInsecure/) });
+    expect(webhookEndpointSchema.safeParse({ id: 'a', url: 'http://x.example.org', secret: s, allowInsecure: true }).success).toBe(true);
+  });
 });
 
 describe('ticket idempotency key', () => {
