@@ -30,8 +30,21 @@ const { values } = parseArgs({
     live: { type: 'string' },
     /** With --live: skip the file-based phases. */
     'live-only': { type: 'boolean', default: false },
+    /** The admin API against a large ledger on PostgreSQL (bench/api.ts), alone. */
+    api: { type: 'boolean', default: false },
+    'api-devices': { type: 'string', default: '500000' },
+    'api-seconds': { type: 'string', default: '30' },
   },
 });
+if (values.api) {
+  if (!process.env.DATABASE_URL) throw new Error('set DATABASE_URL to a PostgreSQL server to bench the API');
+  const { runApiBench } = await import('./api.js');
+  await runApiBench({
+    serverUrl: process.env.DATABASE_URL, devices: Number(values['api-devices']), seconds: Number(values['api-seconds']), keep: values.keep,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
+  process.exit(0);
+}
 const students = Number(values.students);
 const devices = Number(values.devices ?? Math.round(students * 1.1));
 const serverUrl = process.env.DATABASE_URL;

@@ -17,6 +17,12 @@ export const errorCodes = z.enum([
   'forbidden',
   'internal',
   'discrepancy_resolved',
+  'discrepancy_not_suppressed',
+  'device_assigned',
+  'assignment_ended',
+  'rate_limited',
+  'payload_too_large',
+  'api_not_configured',
   // upstream reads
   'http_status',
   'http_timeout',

@@ -38,7 +38,8 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
   // The demo with no token of its own gets a one-off admin token, shown once on the terminal (not in the log).
   const demoToken = config.demo && config.api.tokens.length === 0 ? makeDemoToken() : null;
   const tokens = buildTokenRegistry(config, demoToken ? [demoToken] : []);
-  const app = createApp({ config, db, log, metrics, version, migrated: true, tokens });
+  const abort = new AbortController();
+  const app = createApp({ config, db, log, metrics, version, migrated: true, tokens, signal: abort.signal });
   let server: ServerType;
   try {
     server = await listen(app.fetch, config.server.port, config.server.host);
@@ -52,7 +53,6 @@ export async function startService(config: Config, log: Logger, hooks: ServiceHo
     process.stdout.write(`\nDemo: open http://localhost:${port}/ and sign in with this one-off admin token:\n  ${demoToken.token}\n\n`);
   }
 
-  const abort = new AbortController();
   const worker = hooks.start ? await hooks.start(db, abort.signal) : undefined;
 
   let stopping: Promise<void> | undefined;

@@ -3,7 +3,7 @@
  * can mount it without a socket.
  */
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -12,7 +12,9 @@ import { errorResponse, handleError } from './error-shape.js';
 import type { TokenRegistry } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
-import { openapiRoutes } from './routes/openapi.js';
+import { mountOpenapi } from './openapi.js';
+import { v1Routes } from './v1/index.js';
+import type { TokenIdentity } from './auth/tokens.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,12 +26,18 @@ export interface AppDeps {
   migrated?: boolean;
   /** Who may use the API and pages (src/api/auth/tokens.ts). */
   tokens: TokenRegistry;
+  /** Aborted on shutdown: syncs the API started stop between batches (and roll back). */
+  signal?: AbortSignal;
+  /** The clock, for tests. */
+  now?: () => Date;
+  /** Milliseconds since the epoch, for the rate limiter (tests). */
+  clock?: () => number;
 }
 
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; identity: TokenIdentity } };
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -43,7 +51,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/', healthRoutes(deps));
-  app.route('/', openapiRoutes());
+  app.route('/api/v1', v1Routes(deps));
+  mountOpenapi(app, deps.version);
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));

@@ -21,6 +21,13 @@ export const httpStatusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   forbidden: 403,
   internal: 500,
   discrepancy_resolved: 409,
+  discrepancy_not_suppressed: 409,
+  device_assigned: 409,
+  assignment_ended: 409,
+  rate_limited: 429,
+  payload_too_large: 413,
+  // Not a fault of the caller's request: the operator has not configured any API token yet.
+  api_not_configured: 503,
   // An upstream failed, not us: 502 tells a caller the gateway's far side is the problem.
   http_status: 502,
   http_timeout: 502,

@@ -89,6 +89,7 @@ export const people = pgTable('people', {
   index('people_email_lower').on(sql`lower(${t.email})`),
   index('people_username_lower').on(sql`lower(${t.username})`),
   index('people_user_id_keys').using('gin', t.userIdKeys),
+  index('people_school').on(t.schoolId),
 ]);
 
 export const enrollments = pgTable('enrollments', {
@@ -170,6 +171,7 @@ export const assignments = pgTable('assignments', {
 }, (t) => [
   uniqueIndex('assignments_one_open_per_device').on(t.deviceId).where(sql`${t.endedAt} is null`),
   index('assignments_person').on(t.personId),
+  index('assignments_device').on(t.deviceId, t.startedAt),
 ]);
 
 export const events = pgTable('events', {
@@ -222,6 +224,8 @@ export const discrepancies = pgTable('discrepancies', {
   // One live (open or suppressed) row per finding; resolved rows are history.
   uniqueIndex('discrepancies_one_live').on(t.rule, t.subjectKey).where(sql`${t.status} <> 'resolved'`),
   index('discrepancies_status').on(t.status, t.rule),
+  index('discrepancies_device').on(t.deviceId).where(sql`${t.deviceId} is not null`),
+  index('discrepancies_person').on(t.personId).where(sql`${t.personId} is not null`),
 ]);
 
 export const ticketLinks = pgTable('ticket_links', {

@@ -53,6 +53,8 @@ export interface RunOptions {
   triggerKey?: string;
   /** Approval of a held run: the re-read must match what was held. */
   approve?: { runId: number; digest: string; plan: Plan };
+  /** Called once the run's row exists, with its id (the API answers 202 with it while the run goes on). */
+  onStarted?(runId: number): void;
 }
 
 /** What a held run stores, so approval can check its re-read against it. */
@@ -104,6 +106,7 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
           values (${source.id}, ${mode}, 'running', ${opts.triggerKey ?? null}) on conflict do nothing returning id`);
         if (!r) return { skipped: `already run for ${opts.triggerKey}` };
         runId = Number(r.id);
+        opts.onStarted?.(runId);
         await markInterrupted(tx, source.id, runId);
       }
       log.info({ runId, dryRun: Boolean(opts.dryRun), approves: opts.approve?.runId }, 'sync started');

@@ -57,26 +57,3 @@ describe('readiness of the embedded database while a sync holds it', () => {
     }
   });
 });
-
-describe('the OpenAPI document', () => {
-  it('lists only routes that answer', async () => {
-    const { openapiDocument } = await import('../../src/api/openapi.js');
-    const t = await freshDatabase('pglite');
-    try {
-      const app = createApp({
-        config: parseConfigText('district: { name: T }', '/tmp/t.yaml', {}),
-        db: t.db, log: pino({ level: 'silent' }), metrics: createMetrics(), version: '0.0.0', tokens: buildTokenRegistry({ api: { tokens: [] } }),
-      });
-      const served = await app.request('/openapi.json');
-      expect(await served.json()).toEqual(JSON.parse(JSON.stringify(openapiDocument)));
-      for (const [route, ops] of Object.entries(openapiDocument.paths)) {
-        for (const method of Object.keys(ops)) {
-          const res = await app.request(route, { method: method.toUpperCase() });
-          expect(res.status, `${method} ${route}`).not.toBe(404);
-        }
-      }
-    } finally {
-      await t.drop();
-    }
-  });
-});

@@ -47,7 +47,7 @@ export interface ExtraToken {
   scopes: Scope[];
 }
 
-export function buildTokenRegistry(config: Pick<Config, 'api'>, extra: readonly ExtraToken[] = []): TokenRegistry {
+export function buildTokenRegistry(config: { api: Pick<Config['api'], 'tokens'> }, extra: readonly ExtraToken[] = []): TokenRegistry {
   const entries: Entry[] = [
     ...config.api.tokens.map((t) => ({
       name: t.name,

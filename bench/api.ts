@@ -1,0 +1,127 @@
+/**
+ * `npm run bench -- --api [--api-devices 500000]` (DATABASE_URL = a PostgreSQL server): the admin API against a
+ * large ledger. Builds a scratch database with N devices, ~0.9 N students holding them, one observation each,
+ * then serves the real app on a local port and drives it with autocannon at a fixed rate:
+ * - `GET /api/v1/devices/{serial}` (a different serial each request, lower-case with a space, as people type it)
+ *   at 200 requests/s; target p99 < 50 ms;
+ * - a filtered list page `GET /api/v1/devices?platform=chromeos&status=active&school=…` at 50 requests/s;
+ *   target p99 < 150 ms.
+ * Writes bench/results/<date>-api-<N>.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import autocannon from 'autocannon';
+import { pino } from 'pino';
+import postgres from 'postgres';
+import { createApp } from '../src/api/app.js';
+import { buildTokenRegistry } from '../src/api/auth/tokens.js';
+import { createMetrics } from '../src/api/metrics.js';
+import { parseConfigText } from '../src/config/index.js';
+import { openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SCHOOLS = 20;
+
+async function seed(url: string, devices: number, log: (m: string) => void): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const students = Math.round(devices * 0.9);
+  const t0 = Date.now();
+  await sql.unsafe(`
+    insert into sources (id, kind) values ('sis', 'oneroster-csv'), ('google', 'google-admin');
+    insert into orgs (source_id, external_id, name, type, identifier, content_hash)
+      select 'sis', 'org-' || i, 'School ' || i, 'school', 'S' || i, 'h' from generate_series(1, ${SCHOOLS}) i;
+    insert into people (source_id, external_id, role, status, given_name, family_name, email, username, sis_id, grades,
+        school_external_id, school_id, content_hash)
+      select 'sis', 'p' || i, 'student', 'active', 'Given' || i, 'Family' || i, 's' || i || '@maplewood.example.org', 's' || i,
+        (100000 + i)::text, array[lpad((3 + i % 10)::text, 2, '0')], 'org-' || (1 + i % ${SCHOOLS}),
+        (select id from orgs where external_id = 'org-' || (1 + i % ${SCHOOLS})), 'h'
+      from generate_series(1, ${students}) i;
+    insert into devices (serial, asset_tag, model, manufacturer, platform, status)
+      select 'SER' || lpad(i::text, 8, '0'), 'MW-' || i, case when i % 10 < 8 then 'Chromebook 314' else 'ThinkPad L13' end,
+        case when i % 10 < 8 then 'HP' else 'Lenovo' end, case when i % 10 < 8 then 'chromeos' else 'windows' end,
+        case when i % 50 = 0 then 'inactive' else 'active' end
+      from generate_series(1, ${devices}) i;
+    insert into device_observations (device_id, source_id, external_id, status, user_email, org_unit, content_hash, last_sync_at)
+      select d.id, 'google', 'g-' || d.id, 'ACTIVE', 's' || d.id || '@maplewood.example.org', '/Students', 'h', now() - (d.id % 40) * interval '1 day'
+      from devices d;
+    insert into assignments (device_id, person_id, origin, source_id, started_at)
+      select d.id, p.id, 'mdm', 'google', now() - interval '90 days'
+      from devices d join people p on p.external_id = 'p' || d.id where d.id <= ${students};
+    analyze;
+  `);
+  await sql.end();
+  log(`seeded ${devices} devices, ${students} students in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+interface Figures { rate: number; requests: number; errors: number; non2xx: number; p50: number; p90: number; p99: number; max: number }
+
+async function drive(url: string, token: string, rate: number, seconds: number, nextPath: () => string): Promise<Figures> {
+  const r = await autocannon({
+    url, connections: 20, overallRate: rate, duration: seconds,
+    headers: { authorization: `Bearer ${token}` },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextPath() }) }],
+  });
+  return {
+    rate, requests: r.requests.total, errors: r.errors, non2xx: r.non2xx,
+    p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max,
+  };
+}
+
+export async function runApiBench(opts: { serverUrl: string; devices: number; seconds: number; keep?: boolean; log: (m: string) => void }): Promise<Record<string, unknown>> {
+  const { serverUrl, devices, log } = opts;
+  const name = `rollcall_bench_api_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const token = `bench-${randomBytes(16).toString('hex')}`;
+  try {
+    const db = await openDatabase({ url, poolSize: 10 });
+    await migrate(db);
+    await seed(url, devices, log);
+    const config = parseConfigText(`district: { name: Bench }\napi: { tokens: [{ name: bench, token: "${token}", scopes: [read] }], rateLimit: { requestsPerMinute: 1000000 } }`, '/tmp/bench.yaml', {});
+    const app = createApp({ config, db, log: pino({ level: 'silent' }), metrics: createMetrics(db), version: 'bench', tokens: buildTokenRegistry(config) });
+    const server = await new Promise<ReturnType<typeof serve>>((ok) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ok(s)); });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let n = 0;
+    // Serials typed the way people type them: lower case, a space in the middle.
+    const serialPath = () => {
+      const s = `ser${String(1 + ((n++ * 7919) % devices)).padStart(8, '0')}`;
+      return `/api/v1/devices/${s.slice(0, 5)}%20${s.slice(5)}`;
+    };
+    let m = 0;
+    const listPath = () => {
+      m++;
+      return `/api/v1/devices?platform=chromeos&status=active&school=School%20${1 + (m % SCHOOLS)}&limit=50`;
+    };
+    log('warming up');
+    await drive(base, token, 50, 3, serialPath);
+    await drive(base, token, 20, 3, listPath);
+    if (opts.seconds === 0) log('seconds = 0: seeded and warmed only');
+    log(`GET devices/{serial} at 200 req/s for ${opts.seconds} s`);
+    const detail = await drive(base, token, 200, opts.seconds, serialPath);
+    log(`filtered list page at 50 req/s for ${opts.seconds} s`);
+    const list = await drive(base, token, 50, opts.seconds, listPath);
+    await new Promise<void>((ok) => server.close(() => ok()));
+    await db.close();
+    const results = { date: new Date().toISOString(), devices, node: process.version, deviceDetail: detail, filteredList: list };
+    const outDir = path.join(here, 'results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, `${results.date.slice(0, 10)}-api-${devices}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nAPI on PostgreSQL, ${devices} devices (latency ms):`);
+    for (const [label, f] of [['GET devices/{serial}', detail], ['filtered list page', list]] as const) {
+      console.log(`${label.padEnd(22)} ${f.rate} req/s  n=${f.requests}  p50 ${f.p50}  p90 ${f.p90}  p99 ${f.p99}  max ${f.max}  non-2xx ${f.non2xx}  errors ${f.errors}`);
+    }
+    return results;
+  } finally {
+    if (opts.keep) log(`kept database ${name}`);
+    else await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}

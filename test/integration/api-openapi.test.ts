@@ -1,0 +1,59 @@
+/** The generated OpenAPI document validates and lists exactly the routes the app answers. */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiApp, call, type App } from '../helpers/api.js';
+import { freshDatabase, type TestDb } from '../helpers/db.js';
+
+/** `/api/v1/devices/:serial` → `/api/v1/devices/{serial}`. */
+const toOpenapiPath = (p: string) => p.replace(/:(\w+)/g, '{$1}');
+
+describe('the OpenAPI document', () => {
+  let t: TestDb;
+  let app: App;
+  let doc: { openapi: string; paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>> };
+  beforeAll(async () => {
+    t = await freshDatabase('pglite');
+    app = apiApp(t.db);
+    const res = await call(app, null, '/openapi.json');
+    expect(res.status).toBe(200);
+    doc = await res.json();
+  });
+  afterAll(async () => t?.drop());
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(doc as unknown as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('lists every route that answers, and nothing else', () => {
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL') // middleware
+        .map((r) => `${r.method.toLowerCase()} ${toOpenapiPath(r.path)}`),
+    );
+    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)));
+    expect([...documented].sort()).toEqual([...served].sort());
+    expect(served.has('get /api/v1/devices/{serial}')).toBe(true);
+    expect(served.has('get /healthz')).toBe(true);
+  });
+
+  it('every /api/v1 route declares bearer auth and the one error shape for 401/403', () => {
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      if (!p.startsWith('/api/v1/')) continue;
+      for (const [m, op] of Object.entries(ops)) {
+        expect(op.security, `${m} ${p}`).toEqual([{ bearer: [] }]);
+        expect(Object.keys(op.responses), `${m} ${p}`).toEqual(expect.arrayContaining(['400', '401', '403']));
+      }
+    }
+  });
+
+  it('serves a browsable reference at /docs', async () => {
+    const res = await app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toContain('/openapi.json');
+  });
+});
