@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { generateDistrict } from './district/generate.js';
 import { writeDistrict } from './district/write.js';
+import { runDeliveryBench, type DeliveryBenchResult } from './delivery.js';
 import { runLive } from './live.js';
 import { mutateDistrict } from './mutate.js';
 
@@ -34,6 +35,10 @@ const { values } = parseArgs({
     api: { type: 'boolean', default: false },
     'api-devices': { type: 'string', default: '500000' },
     'api-seconds': { type: 'string', default: '30' },
+    /** Delivery phase: this many webhook events, 2 worker processes, on DATABASE_URL (bench/delivery.ts). */
+    delivery: { type: 'string' },
+    /** With --delivery: only the delivery phase. */
+    'delivery-only': { type: 'boolean', default: false },
   },
 });
 if (values.api) {
@@ -51,6 +56,24 @@ const serverUrl = process.env.DATABASE_URL;
 const liveOnly = values['live-only'] && values.live !== undefined;
 const engines = liveOnly ? [] : (values.engines ?? (serverUrl ? 'postgres,pglite' : 'pglite')).split(',') as ('postgres' | 'pglite')[];
 if (engines.includes('postgres') && !serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server to bench the postgres engine');
+
+if (values['delivery-only']) {
+  if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server for the delivery phase');
+  const r = await runDeliveryBench({ serverUrl, events: Number(values.delivery ?? 10_000), workers: 2, log: (m) => process.stderr.write(`${m}\n`) });
+  printDelivery(r);
+  const outDir = path.join(here, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const f = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-delivery-${r.events}.json`);
+  writeFileSync(f, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, delivery: r }, null, 2)}\n`);
+  console.log(`wrote ${path.relative(root, f)}`);
+  process.exit(0);
+}
+
+function printDelivery(r: DeliveryBenchResult): void {
+  console.log(`\ndelivery: ${r.events} events, ${r.workers} workers on PostgreSQL, local receiver: drained in ${(r.drainMs / 1000).toFixed(2)} s = ${r.fanOutAndDeliverPerSec} deliveries/s`);
+  for (const [i, w] of r.perWorker.entries()) console.log(`  worker ${i + 1}: ${w.claimed} claimed, ${w.delivered} delivered in ${(w.ms / 1000).toFixed(2)} s, RSS ${w.rssMb} MB`);
+  console.log(`  receiver: ${r.received} requests, ${r.distinctIds} distinct webhook-ids; ${r.deliveredRows} rows delivered`);
+}
 
 const work = mkdtempSync(path.join(tmpdir(), 'rollcall-bench-'));
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -153,6 +176,12 @@ for (const engine of engines) {
   (results.engines as Record<string, unknown>)[engine] = r;
   await scratch?.drop();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+if (values.delivery && serverUrl) {
+  const r = await runDeliveryBench({ serverUrl, events: Number(values.delivery), workers: 2, log });
+  results.delivery = r;
+  printDelivery(r);
 }
 
 if (values.live) {

@@ -16,6 +16,9 @@ import { approveCommand } from './cli/approve.js';
 import { reconcileCommand } from './cli/reconcile.js';
 import { reportCommand, reportOptions } from './cli/report.js';
 import { quarantineCommand, quarantineOptions } from './cli/quarantine.js';
+import { deliverCommand, deliverOptions } from './cli/deliver.js';
+import { deliveriesCommand, deliveriesOptions, DELIVERIES_USAGE } from './cli/deliveries.js';
+import { webhookReceiverCommand, webhookReceiverOptions } from './cli/webhook-receiver.js';
 import { version } from './version.js';
 
 interface Command {
@@ -81,6 +84,30 @@ const commands: Record<string, Command> = {
     ].join('\n'),
     options: quarantineOptions,
     run: (ctx, values) => quarantineCommand(ctx, values),
+  },
+  deliver: {
+    summary: 'deliver what is due now (webhooks, help desk tickets) and exit; `serve` does this continuously',
+    usage: 'rollcall deliver --once',
+    options: deliverOptions,
+    run: (ctx, values) => deliverCommand(ctx, values),
+  },
+  deliveries: {
+    summary: 'list deliveries, replay a dead one, or re-enable a disabled webhook endpoint',
+    usage: DELIVERIES_USAGE,
+    help: [
+      'list: newest first (--limit, default 100); disabled or failing targets are listed above the table.',
+      'replay ID: a dead (or delivered) delivery is attempted again on the next round, with the same webhook-id.',
+      'enable TARGET: after a 410 or 3 days of failures an endpoint is disabled; its deliveries wait until this.',
+    ].join('\n'),
+    options: deliveriesOptions,
+    positionals: true,
+    run: (ctx, values, positionals) => deliveriesCommand(ctx, values, positionals),
+  },
+  'webhook-receiver': {
+    summary: 'a local receiver that verifies and prints webhooks (to try delivery out, e.g. with the demo)',
+    usage: 'rollcall webhook-receiver [--endpoint ID] [--port N]',
+    options: webhookReceiverOptions,
+    run: (ctx, values) => webhookReceiverCommand(ctx, values),
   },
   check: {
     summary: 'validate the config, test the database and its migrations, and check each source',

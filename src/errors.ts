@@ -47,6 +47,9 @@ export const errorCodes = z.enum([
   'database_connect_failed',
   'migration_pending',
   'port_in_use',
+  // delivery
+  'url_refused',
+  'delivery_not_replayable',
 ]);
 export type ErrorCode = z.infer<typeof errorCodes>;
 export type HttpErrorCode = Extract<ErrorCode, `http_${string}`>;

@@ -44,6 +44,9 @@ export const httpStatusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   approval_mismatch: 409,
   delta_unsupported: 400,
   interrupted: 503,
+  // An outbound URL the policy refuses is a configuration problem, not an upstream one.
+  url_refused: 422,
+  delivery_not_replayable: 409,
   database_unavailable: 503,
   database_locked: 503,
   database_open_failed: 503,

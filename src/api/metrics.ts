@@ -25,6 +25,7 @@ interface Snapshot {
   lastRecords: { source: string; stats: unknown }[];
   lastSuccess: { source: string; at: number }[];
   open: { rule: string; n: number }[];
+  deliveries: { target: string; status: string; n: number; failures: number; oldest: number | null }[];
 }
 
 async function readSnapshot(db: Database): Promise<Snapshot> {
@@ -55,7 +56,13 @@ async function readSnapshot(db: Database): Promise<Snapshot> {
     select s.id as source, extract(epoch from r.finished_at)::float8 as at ${latest(sql`r.status in ('succeeded', 'approved')`)}`);
   const open = await rows<{ rule: string; n: number }>(db.orm, sql`
     select rule, count(*)::int as n from discrepancies where status = 'open' group by rule`);
-  return { runs, last, lastRecords, lastSuccess, open };
+  // Deliveries per (target, status): the count, failed attempts so far, and for pending rows the age of the oldest.
+  // One grouped scan over the deliveries_target_status index.
+  const deliveries = await rows<{ target: string; status: string; n: number; failures: number; oldest: number | null }>(db.orm, sql`
+    select target, status, count(*)::int as n, coalesce(sum(failures), 0)::float8 as failures,
+      extract(epoch from now() - min(created_at) filter (where status = 'pending'))::float8 as oldest
+    from deliveries group by 1, 2`);
+  return { runs, last, lastRecords, lastSuccess, open, deliveries };
 }
 
 /** `stats.streams.*.<outcome>` summed over streams; a missing stream map or key counts 0. */
@@ -153,6 +160,50 @@ function registerLedgerMetrics(registry: Registry, db: Database): void {
       if (!s) return;
       for (const r of rules) this.set({ rule: r.code }, 0);
       for (const r of s.open) this.set({ rule: r.rule }, Number(r.n));
+    },
+  });
+  new Gauge({
+    name: 'rollcall_deliveries',
+    help: 'Deliveries by target (webhook:<id>, helpdesk:<id>) and status (pending = backlog, delivered, dead), from the ledger',
+    labelNames: ['target', 'status'],
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const r of s?.deliveries ?? []) this.set({ target: r.target, status: r.status }, Number(r.n));
+    },
+  });
+  new Counter({
+    name: 'rollcall_delivery_failures_total',
+    help: 'Failed delivery attempts by target (retried or dead), from the ledger',
+    labelNames: ['target'],
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      const by = new Map<string, number>();
+      for (const r of s?.deliveries ?? []) by.set(r.target, (by.get(r.target) ?? 0) + Number(r.failures));
+      for (const [target, n] of by) this.inc({ target }, n);
+    },
+  });
+  new Gauge({
+    name: 'rollcall_delivery_backlog',
+    help: 'Pending deliveries over all targets (due now or waiting for a retry)',
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.set((s?.deliveries ?? []).filter((r) => r.status === 'pending').reduce((a, r) => a + Number(r.n), 0));
+    },
+  });
+  new Gauge({
+    name: 'rollcall_delivery_oldest_pending_seconds',
+    help: 'Age of the oldest pending delivery by target, seconds; alert when it grows',
+    labelNames: ['target'],
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const r of s?.deliveries ?? []) if (r.status === 'pending' && r.oldest !== null) this.set({ target: r.target }, Number(r.oldest));
     },
   });
   new Gauge({

@@ -1,4 +1,5 @@
 /** `rollcall serve`: run until SIGTERM/SIGINT, then shut down gracefully within server.shutdownTimeoutMs. */
+import { startDeliveryWorker } from '../delivery/worker.js';
 import { startService } from '../service.js';
 import { sweepInterrupted } from '../sync/interrupted.js';
 import { startScheduler } from '../sync/scheduler.js';
@@ -10,7 +11,9 @@ export async function serveCommand(ctx: CommandContext): Promise<ExitCode> {
   const service = await startService(config, log, {
     start: async (db, signal) => {
       await sweepInterrupted(db, log);
-      return startScheduler(db, config, log, signal);
+      const scheduler = await startScheduler(db, config, log, signal);
+      const delivery = startDeliveryWorker({ db, config, log: log.child({ component: 'delivery' }) }, signal);
+      return { stop: async () => { await Promise.all([scheduler.stop(), delivery.stop()]); } };
     },
   });
   return new Promise<ExitCode>((resolve) => {

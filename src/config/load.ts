@@ -30,8 +30,9 @@ export interface SourceConfig {
 export interface HelpdeskConfig {
   id: string;
   kind: string;
-  /** Rules that open tickets here; undefined = the rules marked `ticket`. */
+  /** Rules that open tickets here; undefined: the rules whose `ticket` is true. */
   rules?: string[];
+  templates: Record<string, { title?: string; body?: string }>;
   sink: TicketSink<unknown>;
   settings: unknown;
 }
@@ -237,6 +238,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const top = configSchema.safeParse(withEnv);
   if (!top.success) issues.push(...zodIssues(top.error, []));
+  else {
+    const seen = new Set<string>();
+    top.data.webhooks.endpoints.forEach((e, i) => {
+      if (seen.has(e.id)) issues.push(`${formatPath(['webhooks', 'endpoints', i, 'id'])}: duplicate endpoint id "${e.id}"`);
+      seen.add(e.id);
+    });
+  }
   const sources = Array.isArray(withEnv.sources) ? validateSources(withEnv.sources, baseDir, issues) : [];
   const helpdesks = Array.isArray(withEnv.helpdesks) ? validateHelpdesks(withEnv.helpdesks, issues) : [];
   const shown = issues.filter((i) => !unreadSecrets.has(i.slice(0, i.indexOf(': '))));

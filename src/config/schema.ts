@@ -25,14 +25,61 @@ export const commonSourceSchema = z.object({
 });
 export const COMMON_SOURCE_KEYS = ['id', 'kind', 'enabled', 'schedule', 'deltaSchedule', 'deletionThreshold'] as const;
 
-/** Keys every helpdesk has; the rest (subdomain, credentials, inbound secret...) belongs to the sink's own schema. */
+const SECRET = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
+const secretMessage = 'expected a Standard Webhooks secret: whsec_ followed by base64 of 24 to 64 random bytes';
+
+/**
+ * Outbound URL policy switches, shared by webhook endpoints and help desks (src/http/url-policy.ts): http:// and
+ * loopback, link-local, private and cloud metadata addresses are refused unless the entry allows them.
+ */
+const outboundPolicy = {
+  allowInsecure: z.boolean().default(false),
+  allowPrivateNetwork: z.boolean().default(false),
+};
+
+export const webhookEndpointSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
+    url: z.string().url(),
+    /**
+     * One secret, or (from secretFile) several separated by whitespace or new lines during a rotation; every
+     * active secret signs each message, so receivers on the old or the new secret both verify.
+     */
+    secret: z.string().optional(),
+    secrets: z.array(z.string().regex(SECRET, secretMessage)).min(1).optional(),
+    /** Event types, `*` matching any run of characters: `discrepancy.*`, `sync.failed`, `*`. */
+    events: z.array(z.string().min(1)).min(1).default(['*']),
+    ...outboundPolicy,
+  })
+  .superRefine((e, ctx) => {
+    // Checked again before every send (src/http/url-policy.ts); refused here so a typo fails at start.
+    if (!e.allowInsecure && !e.url.startsWith('https://')) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'only https:// is allowed; set allowInsecure: true for an http:// receiver' });
+    }
+    if ((e.secret === undefined) === (e.secrets === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'give exactly one of secret, secretFile or secrets' });
+      return;
+    }
+    for (const s of e.secret?.split(/\s+/).filter(Boolean) ?? []) {
+      if (!SECRET.test(s)) ctx.addIssue({ code: 'custom', path: ['secret'], message: secretMessage });
+    }
+  })
+  .transform(({ secret, secrets, ...rest }) => ({ ...rest, secrets: secrets ?? secret!.split(/\s+/).filter(Boolean) }));
+export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
+
+/**
+ * Keys every help desk has; the rest of a `helpdesks[]` entry belongs to the sink. `rules` picks the rules that
+ * open tickets on this desk (default: the rules with `ticket: true`); `templates.<rule>` replaces a rule's ticket
+ * text (src/delivery/ticket-text.ts lists the placeholders).
+ */
 export const commonHelpdeskSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
   kind: z.string(),
-  /** Which rules open tickets on this desk; absent = the rules marked `ticket`. */
   rules: z.array(z.string().min(1)).min(1).optional(),
+  templates: z.record(z.string(), z.strictObject({ title: z.string().min(1).optional(), body: z.string().min(1).optional() })).default({}),
 });
-export const COMMON_HELPDESK_KEYS = ['id', 'kind', 'rules'] as const;
+/** `baseUrl`, `allowInsecure` and `allowPrivateNetwork` of a desk are the sink's keys (its `http()` reports them). */
+export const COMMON_HELPDESK_KEYS = ['id', 'kind', 'rules', 'templates'] as const;
 
 const ruleConfigSchema = z
   .object({
@@ -96,16 +143,7 @@ export const configSchema = z.strictObject({
   helpdesks: z.array(z.unknown()).default([]),
   webhooks: z
     .strictObject({
-      endpoints: z
-        .array(
-          z.strictObject({
-            id: z.string().min(1),
-            url: z.string().url(),
-            secret: z.string().regex(/^whsec_/, 'expected a Standard Webhooks secret starting with whsec_'),
-            events: z.array(z.string()).default(['*']),
-          }),
-        )
-        .default([]),
+      endpoints: z.array(webhookEndpointSchema).default([]),
     })
     .default({ endpoints: [] }),
   api: z

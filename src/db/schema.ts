@@ -243,7 +243,9 @@ export const outbox = pgTable('outbox', {
   type: text('type').notNull(),
   payload: jsonb('payload').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
-});
+  /** When the delivery fan-out turned this event into its `deliveries` rows (null: not yet). */
+  dispatchedAt: ts('dispatched_at'),
+}, (t) => [index('outbox_undispatched').on(t.id).where(sql`${t.dispatchedAt} is null`)]);
 
 export const deliveries = pgTable('deliveries', {
   id: id(),
@@ -255,10 +257,26 @@ export const deliveries = pgTable('deliveries', {
   leaseUntil: ts('lease_until'),
   lastStatus: integer('last_status'),
   lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  /** Which worker holds the lease (host:pid:random), for `deliveries list` and logs. */
+  leaseOwner: text('lease_owner'),
+  /** Failed attempts so far; never reset (a replay keeps it), so the metrics counter only grows. */
+  failures: integer('failures').notNull().default(0),
+  lastAttemptAt: ts('last_attempt_at'),
+  deliveredAt: ts('delivered_at'),
 }, (t) => [
   uniqueIndex('deliveries_outbox_target').on(t.outboxId, t.target),
   index('deliveries_due').on(t.status, t.nextAttemptAt),
+  index('deliveries_target_status').on(t.target, t.status),
 ]);
+
+/** Health of one delivery target (`webhook:<id>`, `helpdesk:<id>`): failing since when, disabled or not. */
+export const deliveryTargets = pgTable('delivery_targets', {
+  target: text('target').primaryKey(),
+  failingSince: ts('failing_since'),
+  disabledAt: ts('disabled_at'),
+  disabledReason: text('disabled_reason'),
+});
 
 export const auditLog = pgTable('audit_log', {
   id: id(),

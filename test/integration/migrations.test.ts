@@ -26,7 +26,7 @@ describe.each(engines)('migrations and constraints on %s', (engine) => {
     expect((await migrationStatus(t.db)).ready).toBe(true);
     const tables = await rows<{ t: string }>(t.db.orm, sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`);
     expect(tables.map((r) => r.t)).toEqual([
-      'assignments', 'audit_log', 'deliveries', 'device_observations', 'devices', 'discrepancies', 'enrollments',
+      'assignments', 'audit_log', 'deliveries', 'delivery_targets', 'device_observations', 'devices', 'discrepancies', 'enrollments',
       'events', 'orgs', 'outbox', 'people', 'quarantine', 'sources', 'sync_runs', 'ticket_links',
     ]);
   });
