@@ -45,7 +45,7 @@ describe.each(engines)('inbound help desk webhooks on %s', (engine) => {
 
   const state = async () => ({
     assignments: await rows<{ serial: string; person_id: number; ended_reason: string | null; open: boolean }>(t.db.orm, sql`
-      select d.serial, a.person_id, a.ended_reason, a.ended_at is null as open from assignments a join devices d on d.id = a.device_id order by a.id`),
+      select d.serial, a.person_id::int as person_id, a.ended_reason, a.ended_at is null as open from assignments a join devices d on d.id = a.device_id order by a.id`),
     audit: await rows<{ actor: string; action: string; target: string; details: Record<string, unknown> }>(t.db.orm,
       sql`select actor, action, target, details from audit_log order by id`),
     events: await rows<{ actor: string; action: string; diff: Record<string, unknown> }>(t.db.orm,
