@@ -121,6 +121,13 @@ export interface HelpdeskReturn {
   serial: string;
   /** The ticket that reported the return, kept in the history. */
   ticket?: string;
+  /**
+   * Only an assignment of this person (the one the ticket was about). A replayed webhook then never ends a later
+   * holder's assignment of the same device.
+   */
+  personId?: number;
+  /** Only an assignment that started at or before this instant (the ticket's finding was opened then). */
+  startedAtOrBefore?: Date;
 }
 
 /**
@@ -130,8 +137,11 @@ export interface HelpdeskReturn {
 export async function endAssignmentFromHelpdesk(db: Database, r: HelpdeskReturn): Promise<AssignmentRecord> {
   const serial = normaliseSerial(r.serial);
   return db.orm.transaction(async (tx) => {
+    const holder = r.personId === undefined ? sql`` : sql` and a.person_id = ${r.personId}`;
+    const since = r.startedAtOrBefore === undefined ? sql`` : sql` and a.started_at <= ${r.startedAtOrBefore.toISOString()}::timestamptz`;
     const [open] = await rows<{ id: number }>(tx, sql`
-      select a.id from assignments a join devices d on d.id = a.device_id where d.serial = ${serial} and a.ended_at is null`);
+      select a.id from assignments a join devices d on d.id = a.device_id
+      where d.serial = ${serial} and a.ended_at is null${holder}${since}`);
     if (!open) throw new NotFoundError(`device ${serial} has no open assignment`, { serial });
     return endWithin(tx, Number(open.id), 'returned', r.ticket ? `ticket ${r.ticket}` : undefined, `helpdesk:${r.helpdeskId}`, 'assignment.helpdesk-return');
   });

@@ -50,12 +50,18 @@ describe('the OpenAPI document', () => {
 
   it('every /api/v1 route declares bearer auth and the one error shape for 401/403', () => {
     for (const [p, ops] of Object.entries(doc.paths)) {
-      if (!p.startsWith('/api/v1/')) continue;
+      if (!p.startsWith('/api/v1/') || p === '/api/v1/inbound/{helpdeskId}') continue;
       for (const [m, op] of Object.entries(ops)) {
         expect(op.security, `${m} ${p}`).toEqual([{ bearer: [] }]);
         expect(Object.keys(op.responses), `${m} ${p}`).toEqual(expect.arrayContaining(['400', '401', '403']));
       }
     }
+  });
+
+  it('documents the help desk webhook as not bearer-authenticated, answering 401 for an unverified call', () => {
+    const op = doc.paths['/api/v1/inbound/{helpdeskId}']?.post;
+    expect(op?.security).toEqual([]);
+    expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(['200', '202', '400', '401', '413']));
   });
 
   it('serves a browsable reference at /docs', async () => {

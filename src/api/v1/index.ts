@@ -13,10 +13,15 @@ import { assignmentRoutes } from './assignments.js';
 import { discrepancyRoutes } from './discrepancies.js';
 import { runRoutes } from './runs.js';
 import { reportRoutes } from './reports.js';
+import { deliveryRoutes } from './deliveries.js';
+import { inboundRoutes } from './inbound.js';
 
 export function v1Routes(deps: V1Deps) {
   const r = v1Router();
   const { rateLimit: limit, maxBodyBytes } = deps.config.api;
+  // Before the bearer middleware: a help desk proves itself with its own secret or signature (inbound.ts), and
+  // this route answers without calling next(), so the token check and the per-token rate limit never run for it.
+  r.route('/', inboundRoutes(deps));
   r.use('*', authenticate(deps.tokens, deps.config.demo));
   r.use('*', rateLimit(createRateLimiter(limit.requestsPerMinute, deps.clock), limit.requestsPerMinute));
   // Checked against Content-Length first and while streaming, so an oversized body is refused unread.
@@ -30,5 +35,6 @@ export function v1Routes(deps: V1Deps) {
   r.route('/', discrepancyRoutes(deps));
   r.route('/', runRoutes(deps));
   r.route('/', reportRoutes(deps));
+  r.route('/', deliveryRoutes(deps));
   return r;
 }
