@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { jsonObject, sharedSecretOk } from '../shared/inbound.js';
-import { checkDeskUrl, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
+import { checkDeskUrl, deskHttpNeeds, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
 import type { SinkHttp } from '../shared/sink-http.js';
 import type { Ctx, HttpNeeds, TicketRef, TicketSink } from '../types.js';
 import { FS_STATUS, fsInboundSchema, type FsTicket } from './api-types.js';
@@ -48,15 +48,7 @@ export function freshserviceHost(c: FreshserviceConfig): string {
 
 function http(c: FreshserviceConfig): HttpNeeds {
   const basic = Buffer.from(`${c.apiToken}:X`).toString('base64');
-  return {
-    baseUrl: freshserviceHost(c),
-    auth: { headers: async () => ({ authorization: `Basic ${basic}` }) },
-    concurrency: 2,
-    rate: { requests: c.requestsPerMinute, intervalMs: 60_000 },
-    timeoutMs: 15_000,
-    allowInsecure: c.allowInsecure,
-    allowPrivateNetwork: c.allowPrivateNetwork,
-  };
+  return deskHttpNeeds(c, { baseUrl: freshserviceHost(c), headers: { authorization: `Basic ${basic}` }, concurrency: 2, timeoutMs: 15_000 });
 }
 
 function sinkHttp(ctx: Ctx<FreshserviceConfig>): SinkHttp {

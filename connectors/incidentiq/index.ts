@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { jsonObject, safeEqual, sharedSecretOk } from '../shared/inbound.js';
-import { checkDeskUrl, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
+import { checkDeskUrl, deskHttpNeeds, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
 import type { SinkHttp } from '../shared/sink-http.js';
 import type { Ctx, HttpNeeds, TicketRef, TicketSink } from '../types.js';
 import { CLOSE_RESOLVED, guid, iiqInboundSchema } from './api-types.js';
@@ -58,15 +58,7 @@ export function incidentiqBase(c: IncidentIqConfig): string {
 function http(c: IncidentIqConfig): HttpNeeds {
   const headers: Record<string, string> = { authorization: `Bearer ${c.apiToken}`, siteid: c.siteId, client: 'ApiClient' };
   if (c.productId) headers.productid = c.productId;
-  return {
-    baseUrl: incidentiqBase(c),
-    auth: { headers: async () => headers },
-    concurrency: 2,
-    rate: { requests: c.requestsPerMinute, intervalMs: 60_000 },
-    timeoutMs: 20_000,
-    allowInsecure: c.allowInsecure,
-    allowPrivateNetwork: c.allowPrivateNetwork,
-  };
+  return deskHttpNeeds(c, { baseUrl: incidentiqBase(c), headers, concurrency: 2, timeoutMs: 20_000 });
 }
 
 function sinkHttp(ctx: Ctx<IncidentIqConfig>): SinkHttp {

@@ -4,6 +4,7 @@
  * `deskKeys` into its own strict schema and calls `checkDeskUrl` from its superRefine.
  */
 import { z } from 'zod';
+import type { HttpNeeds } from '../types.js';
 
 export const deskKeys = {
   /** Replaces the hosted URL (on-prem proxies, tests). */
@@ -38,3 +39,22 @@ export function checkDeskUrl(
 }
 
 export const trimSlash = (u: string): string => u.replace(/\/+$/, '');
+
+/**
+ * The HTTP needs of a hosted desk: its base URL and auth headers, a per-minute request budget, and the outbound
+ * URL policy flags, the same way for every desk.
+ */
+export function deskHttpNeeds(
+  c: { requestsPerMinute: number; allowInsecure: boolean; allowPrivateNetwork: boolean },
+  desk: { baseUrl: string; headers: Record<string, string>; concurrency: number; timeoutMs: number },
+): HttpNeeds {
+  return {
+    baseUrl: desk.baseUrl,
+    auth: { headers: async () => desk.headers },
+    concurrency: desk.concurrency,
+    rate: { requests: c.requestsPerMinute, intervalMs: 60_000 },
+    timeoutMs: desk.timeoutMs,
+    allowInsecure: c.allowInsecure,
+    allowPrivateNetwork: c.allowPrivateNetwork,
+  };
+}

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { header, hmacBase64, jsonObject, safeEqual, sharedSecretOk } from '../shared/inbound.js';
-import { checkDeskUrl, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
+import { checkDeskUrl, deskHttpNeeds, deskKeys, hostLabel, trimSlash } from '../shared/sink-config.js';
 import { sinkStatusError, type SinkHttp } from '../shared/sink-http.js';
 import type { Ctx, HttpNeeds, InboundRequest, TicketSink } from '../types.js';
 import { zdInboundSchema } from './api-types.js';
@@ -50,15 +50,7 @@ export function zendeskHost(c: ZendeskConfig): string {
 
 function http(c: ZendeskConfig): HttpNeeds {
   const basic = Buffer.from(`${c.email}/token:${c.apiToken}`).toString('base64');
-  return {
-    baseUrl: zendeskHost(c),
-    auth: { headers: async () => ({ authorization: `Basic ${basic}` }) },
-    concurrency: 4,
-    rate: { requests: c.requestsPerMinute, intervalMs: 60_000 },
-    timeoutMs: 15_000,
-    allowInsecure: c.allowInsecure,
-    allowPrivateNetwork: c.allowPrivateNetwork,
-  };
+  return deskHttpNeeds(c, { baseUrl: zendeskHost(c), headers: { authorization: `Basic ${basic}` }, concurrency: 4, timeoutMs: 15_000 });
 }
 
 function sinkHttp(ctx: Ctx<ZendeskConfig>): SinkHttp {
