@@ -7,7 +7,8 @@ import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, read
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
-import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { PgDialect, type PgDatabase } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -36,6 +37,30 @@ export async function rows<T = Record<string, unknown>>(ex: Executor, query: SQL
   const res = (await ex.execute(query)) as unknown;
   if (Array.isArray(res)) return res as T[];
   return ((res as { rows?: T[] }).rows ?? []) as T[];
+}
+
+const dialect = new PgDialect();
+
+type PreparingClient = { unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<unknown[]> };
+
+/**
+ * rows(), as a named prepared statement when `ex` is the server pool: postgres.js keeps each statement per
+ * connection, so PostgreSQL plans it once instead of on every call. For the admin API's hot reads that is most of
+ * their server time: the device detail measured 2.5 ms unprepared and 0.4 ms prepared (1,000 calls on one
+ * connection, 500k devices). Only for statements whose text is one of a bounded set (values as parameters, never
+ * inlined): each distinct text stays cached on each pooled connection. Transactions and the embedded database
+ * take the ordinary path.
+ */
+export async function preparedRows<T = Record<string, unknown>>(ex: Executor, query: SQL): Promise<T[]> {
+  const client = (ex as { $client?: Partial<PreparingClient> }).$client;
+  if (typeof client?.unsafe !== 'function') return rows<T>(ex, query);
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  try {
+    return (await client.unsafe(text, params, { prepare: true })) as T[];
+  } catch (e) {
+    // The same error shape drizzle gives, so src/db/query-error.ts scrubs its parameters alike.
+    throw new DrizzleQueryError(text, params, e as Error);
+  }
 }
 
 export interface OpenOptions {

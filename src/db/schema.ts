@@ -90,6 +90,7 @@ export const people = pgTable('people', {
   index('people_username_lower').on(sql`lower(${t.username})`),
   index('people_user_id_keys').using('gin', t.userIdKeys),
   index('people_school').on(t.schoolId),
+  index('people_school_external').on(t.schoolExternalId),
 ]);
 
 export const enrollments = pgTable('enrollments', {

@@ -3,7 +3,7 @@
  * every source says about it, who held it when, and its history.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { preparedRows, type Executor } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
 import { and, deviceText, inSchool, iso, normaliseSerialInput, num, personName } from './shared.js';
@@ -83,20 +83,48 @@ export async function listDevices(db: Executor, q: DeviceQuery = {}): Promise<Pa
     q.status && sql`d.status = ${q.status}`,
     q.platform && sql`d.platform = ${q.platform}`,
     q.source && sql`exists (select 1 from device_observations o where o.device_id = d.id and o.source_id = ${q.source} and o.deactivated_at is null)`,
-    q.school && inSchool('p', q.school),
     q.grade && sql`${q.grade} = any(p.grades)`,
     q.q && q.q.trim() && deviceText(q.q, 'p'),
     page.where,
   ]);
-  const rs = await rows<DeviceRow & { page_key: string; page_id: number }>(db, sql`
+  const tail = sql`order by ${page.orderBy} limit ${page.limit + 1}`;
+  const rs = q.school ? await preparedRows<ListRow>(db, sql`
+    ${heldAtSchool(q.school)}
+    select ${listColumns}, ${keysetColumns(spec, sql`d.id`)}
+    from p cross join lateral (select * from devices d0 where d0.id = p.device_id offset 0) d
+    where ${filters} ${tail}`)
+    : await preparedRows<ListRow>(db, sql`
     select ${summaryColumns}, ${keysetColumns(spec, sql`d.id`)}
     from devices d
     left join assignments a on a.device_id = d.id and a.ended_at is null
     left join people p on p.id = a.person_id
-    where ${filters}
-    order by ${page.orderBy}
-    limit ${page.limit + 1}`);
+    where ${filters} ${tail}`);
   return toPage(rs, page.limit, sortName, toSummary);
+}
+
+type ListRow = DeviceRow & { page_key: string; page_id: number };
+
+/** The summary columns when `p` is the held-at-school set (it carries the open assignment). */
+const listColumns = sql`d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.platform, d.status, d.first_seen_at, d.last_seen_at,
+  array(select distinct o.source_id from device_observations o where o.device_id = d.id and o.active and o.deactivated_at is null order by 1) as sources,
+  p.assignment_id, p.since, p.id as person_id, ${personName('p')} as person_name, p.email`;
+
+/**
+ * A school filter is answered from the school's side: its people (index on the school they are linked to, or
+ * the school id the roster names), their open assignments, those devices; then sorted. Walking the devices in
+ * serial order and testing each holder's school is what the planner picks when it believes the filters are
+ * independent, and they are not: at a school whose devices are all Windows, a `platform=chromeos` page walked all
+ * 500k devices (1.6 to 3.7 s measured) to return nothing. This way a page costs in proportion to the school's
+ * enrollment, whatever the other filters. The CTE is materialized and the joins are LATERAL … OFFSET 0 so each is
+ * an index probe: the planner otherwise hashed all 450k assignments and 500k devices (744 ms).
+ */
+function heldAtSchool(school: string): SQL {
+  return sql`with p as materialized (
+    select a.id as assignment_id, a.device_id, a.started_at as since,
+      p0.id, p0.preferred_name, p0.given_name, p0.family_name, p0.email, p0.username, p0.sis_id, p0.grades
+    from people p0
+    cross join lateral (select a0.id, a0.device_id, a0.started_at from assignments a0 where a0.person_id = p0.id and a0.ended_at is null offset 0) a
+    where ${inSchool('p0', school)})`;
 }
 
 export interface Observation {
@@ -162,45 +190,50 @@ export const historyColumns = sql`select e.id, e.at, e.run_id, e.actor, e.entity
 /** Finds a device by serial in any case and spacing; NotFoundError when there is none. */
 export async function findDeviceId(db: Executor, serial: string): Promise<{ id: number; serial: string }> {
   const wanted = normaliseSerialInput(serial);
-  const [d] = wanted ? await rows<{ id: number; serial: string }>(db, sql`select id, serial from devices where serial = ${wanted}`) : [];
+  const [d] = wanted ? await preparedRows<{ id: number; serial: string }>(db, sql`select id, serial from devices where serial = ${wanted}`) : [];
   if (!d) throw new NotFoundError(`no device with serial "${wanted}"`, { serial: wanted });
   return { id: num(d.id), serial: d.serial };
 }
 
+/**
+ * One statement, the related lists aggregated as JSON inside it. The detail was six round trips (the serial
+ * lookup, then five reads in parallel on pooled connections); on a 2-core host at 200 requests/s that was 2.7 ms
+ * of PostgreSQL CPU and 2.1 ms of Node CPU per request and a p99 of 94 ms. The JSON rows keep the column names,
+ * so the same mappers read them.
+ */
 export async function getDeviceDetail(db: Executor, serial: string): Promise<DeviceDetail> {
-  const { id } = await findDeviceId(db, serial);
-  // Independent reads: on a server they go out on separate pooled connections at once (one round trip of
-  // latency instead of five); on the embedded database they simply queue.
-  const [[d], obs, assigned, disc, history] = await Promise.all([
-    rows<DeviceRow & { deactivated_at: Date | string | null }>(db, sql`
-    select ${summaryColumns}, d.deactivated_at
+  const wanted = normaliseSerialInput(serial);
+  const [d] = wanted ? await preparedRows<DeviceRow & {
+    deactivated_at: Date | string | null; observations: Record<string, unknown>[]; assignments: Record<string, unknown>[];
+    discrepancies: { id: number; rule: string; severity: string; status: string; opened_at: string }[]; history: Record<string, unknown>[];
+  }>(db, sql`
+    select ${summaryColumns}, d.deactivated_at,
+      (select coalesce(json_agg(x order by x.source_id, x.id), '[]') from (
+        select id, source_id, external_id, status, active, user_email, org_unit, os_version, asset_tag, model, last_sync_at, enrolled_at,
+          aue_date::text as aue_date, compliance, boot_mode, first_seen_at, last_seen_at, deactivated_at
+        from device_observations where device_id = d.id) x) as observations,
+      (select coalesce(json_agg(x order by x.started_at desc, x.id desc), '[]') from (
+        select a2.id, a2.person_id, ${personName('p2')} as name, p2.email, a2.origin, a2.source_id, a2.started_at, a2.ended_at, a2.ended_reason
+        from assignments a2 join people p2 on p2.id = a2.person_id where a2.device_id = d.id) x) as assignments,
+      (select coalesce(json_agg(x order by x.id), '[]') from (
+        select id, rule, severity, status, opened_at from discrepancies where device_id = d.id and status <> 'resolved') x) as discrepancies,
+      (select coalesce(json_agg(x order by x.at desc, x.id desc), '[]') from (
+        ${historyColumns} from events e where e.entity = 'device' and e.entity_id = d.id
+        union all ${historyColumns} from device_observations o join events e on e.entity = 'observation' and e.entity_id = o.id where o.device_id = d.id
+        union all ${historyColumns} from assignments a3 join events e on e.entity = 'assignment' and e.entity_id = a3.id where a3.device_id = d.id
+        order by at desc, id desc limit ${HISTORY_LIMIT}) x) as history
     from devices d
     left join assignments a on a.device_id = d.id and a.ended_at is null
     left join people p on p.id = a.person_id
-    where d.id = ${id}`),
-    rows<Record<string, unknown>>(db, sql`
-    select id, source_id, external_id, status, active, user_email, org_unit, os_version, asset_tag, model, last_sync_at, enrolled_at,
-      aue_date::text as aue_date, compliance, boot_mode, first_seen_at, last_seen_at, deactivated_at
-    from device_observations where device_id = ${id} order by source_id, id`),
-    rows<Record<string, unknown>>(db, sql`
-    select a.id, a.person_id, ${personName('p')} as name, p.email, a.origin, a.source_id, a.started_at, a.ended_at, a.ended_reason
-    from assignments a join people p on p.id = a.person_id
-    where a.device_id = ${id} order by a.started_at desc, a.id desc`),
-    rows<{ id: number; rule: string; severity: string; status: string; opened_at: Date | string }>(db, sql`
-    select id, rule, severity, status, opened_at from discrepancies where device_id = ${id} and status <> 'resolved' order by id`),
-    rows<Record<string, unknown>>(db, sql`
-    ${historyColumns} from events e where e.entity = 'device' and e.entity_id = ${id}
-    union all ${historyColumns} from device_observations o join events e on e.entity = 'observation' and e.entity_id = o.id where o.device_id = ${id}
-    union all ${historyColumns} from assignments a join events e on e.entity = 'assignment' and e.entity_id = a.id where a.device_id = ${id}
-    order by at desc, id desc limit ${HISTORY_LIMIT}`),
-  ]);
+    where d.serial = ${wanted}`) : [];
+  if (!d) throw new NotFoundError(`no device with serial "${wanted}"`, { serial: wanted });
   return {
-    ...toSummary(d!),
-    deactivatedAt: iso(d!.deactivated_at),
-    observations: obs.map(toObservation),
-    assignments: assigned.map(toAssignmentRef),
-    discrepancies: disc.map((x) => ({ id: num(x.id), rule: x.rule, severity: x.severity, status: x.status, openedAt: iso(x.opened_at) })),
-    history: history.map(toHistory),
+    ...toSummary(d),
+    deactivatedAt: iso(d.deactivated_at),
+    observations: d.observations.map(toObservation),
+    assignments: d.assignments.map(toAssignmentRef),
+    discrepancies: d.discrepancies.map((x) => ({ id: num(x.id), rule: x.rule, severity: x.severity, status: x.status, openedAt: iso(x.opened_at) })),
+    history: d.history.map(toHistory),
   };
 }
 

@@ -18,8 +18,10 @@ export const num = (v: unknown): number => Number(v);
 /** The person `alias` attends school `school`: its SIS id (sourcedId), identifier or name. */
 export function inSchool(alias: string, school: string): SQL {
   const a = sql.raw(alias);
-  return sql`(${a}.school_external_id = ${school} or ${a}.school_id in
-    (select o.id from orgs o where o.external_id = ${school} or o.identifier = ${school} or lower(o.name) = lower(${school})))`;
+  // `= any(array(…))` makes the org lookup an init plan whose result can drive the people_school index (a
+  // BitmapOr with people_school_external); `in (subquery)` became a per-row filter over every person.
+  return sql`(${a}.school_external_id = ${school} or ${a}.school_id = any(array(
+    select o.id from orgs o where o.external_id = ${school} or o.identifier = ${school} or lower(o.name) = lower(${school}))))`;
 }
 
 /** A serial the way the ledger stores it: no whitespace, upper case (devices_serial_normalised). */

@@ -62,6 +62,13 @@ describe.each(engines)('API reads on %s', (engine) => {
       expect(await serials('status=inactive')).toEqual(['PF3OLD0001']);
       expect(await serials('school=North%20High')).toEqual(['5CD1234XYZ']);
       expect(await serials('school=SMS')).toEqual(['5CD5555AAA']);
+      // A school filter is answered from the school's people; the other filters still apply to what they hold.
+      expect(await serials('school=North%20High&platform=chromeos&status=active')).toEqual(['5CD1234XYZ']);
+      expect(await serials('school=North%20High&platform=windows')).toEqual([]);
+      expect(await serials('school=SMS&grade=07&q=brown')).toEqual(['5CD5555AAA']);
+      expect(await serials('school=SMS&grade=09')).toEqual([]);
+      expect(await serials('school=SMS&source=google&sort=-lastSeenAt')).toEqual(['5CD5555AAA']);
+      expect(await serials('school=Nowhere%20Elementary')).toEqual([]);
       expect(await serials('grade=07')).toEqual(['5CD5555AAA']);
       expect(await serials('source=google')).toEqual(['5CD1234XYZ', '5CD5555AAA']);
       expect(await serials('q=5cd%201234')).toEqual(['5CD1234XYZ']);
@@ -161,6 +168,23 @@ describe.each(engines)('API reads on %s', (engine) => {
         const original = seen.filter((s) => /^S\d{4}$/.test(s));
         expect(original.length, sort).toBe(95);
       }
+      // A school-filtered list pages the same way (it is answered from the school's people).
+      await ex(sql`insert into sources (id, kind) values ('sis', 'oneroster-csv') on conflict do nothing`);
+      await ex(sql`insert into orgs (source_id, external_id, name, type, content_hash) values ('sis', 'o1', 'Oak School', 'school', 'h')`);
+      await ex(sql`insert into people (source_id, external_id, role, status, school_external_id, school_id, content_hash)
+        select 'sis', 'p' || i, 'student', 'active', 'o1', (select id from orgs where external_id = 'o1'), 'h' from generate_series(1, 95) i`);
+      // Every other device is held by an Oak student; the rest by nobody.
+      await ex(sql`insert into assignments (device_id, person_id, origin, started_at)
+        select d.id, p.id, 'manual', now() from devices d join people p on p.external_id = 'p' || substr(d.serial, 2)::int
+        where d.serial ~ '^S[0-9]{4}$' and substr(d.serial, 2)::int % 2 = 0`);
+      const atOak: string[] = [];
+      let c: string | null = null;
+      do {
+        const body = (await (await call(a, 'read', `/api/v1/devices?school=Oak%20School&limit=10${c ? `&cursor=${c}` : ''}`)).json()) as { data: { serial: string }[]; nextCursor: string | null };
+        atOak.push(...body.data.map((d) => d.serial));
+        c = body.nextCursor;
+      } while (c);
+      expect(atOak).toEqual(Array.from({ length: 47 }, (_, i) => `S${String(2 * (i + 1)).padStart(4, '0')}`));
       const other = await call(a, 'read', `/api/v1/devices?limit=10&sort=serial`);
       const next = (await other.json()).nextCursor as string;
       const mismatch = await call(a, 'read', `/api/v1/devices?limit=10&sort=-serial&cursor=${next}`);
