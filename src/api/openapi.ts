@@ -5,8 +5,8 @@
  * answers; a test compares the document's paths with the app's routes.
  */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import type { Env } from 'hono';
+import { mountReferencePage } from './reference-page.js';
 import { ErrorSchema } from './v1/schemas.js';
 
 const API_DESCRIPTION = `Admin API of the rollcall 1:1 device ledger.
@@ -38,6 +38,14 @@ function registerPlainRoutes<E extends Env>(app: OpenAPIHono<E>): void {
     method: 'get', path: '/docs', tags: ['operations'], summary: 'Browsable API reference',
     responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
   });
+  reg.registerPath({
+    method: 'get', path: '/docs/assets/{file}', tags: ['operations'], summary: 'The reference page\'s script, stylesheet and icon (served locally, no CDN)',
+    request: { params: z.object({ file: z.string() }) },
+    responses: {
+      200: { description: 'The file', content: { 'text/javascript': { schema: z.string() }, 'text/css': { schema: z.string() } } },
+      404: { description: 'Not one of the page\'s files', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  });
   reg.register('Error', ErrorSchema);
 }
 
@@ -57,5 +65,5 @@ export function mountOpenapi<E extends Env>(app: OpenAPIHono<E>, version: string
   registerPlainRoutes(app);
   let doc: ReturnType<typeof openapiDocument> | undefined;
   app.get('/openapi.json', (c) => c.json((doc ??= openapiDocument(app, version))));
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'rollcall API' }));
+  mountReferencePage(app);
 }

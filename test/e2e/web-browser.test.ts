@@ -176,4 +176,16 @@ describe.skipIf(!executable)(executable ? 'admin pages in chromium' : 'admin pag
     await page.goto(`${base}/`);
     expect(new URL(page.url()).pathname).toBe('/signin');
   });
+
+  it('renders the API reference at /docs from this server alone', async () => {
+    const elsewhere: string[] = [];
+    const refused: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith(base)) elsewhere.push(r.url()); });
+    page.on('console', (m) => { if (m.type() === 'error') refused.push(m.text()); });
+    await page.goto(`${base}/docs`);
+    await page.getByText('/api/v1/devices/{serial}', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(shots, 'api-reference.png') });
+    expect(elsewhere).toEqual([]);
+    expect(refused.filter((t) => /Content Security Policy/i.test(t))).toEqual([]);
+  });
 });

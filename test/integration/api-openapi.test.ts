@@ -68,6 +68,20 @@ describe('the OpenAPI document', () => {
     const res = await app.request('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await res.text()).toContain('/openapi.json');
+    const html = await res.text();
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    // Every script and stylesheet the page loads is served here: no CDN, nothing third-party.
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.filter((r) => !r.startsWith('/'))).toEqual([]);
+    for (const ref of refs.filter((r) => r.startsWith('/docs/assets/'))) {
+      const asset = await app.request(ref);
+      expect(asset.status, ref).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength, ref).toBeGreaterThan(0);
+    }
+    expect(await (await app.request('/docs/assets/init.js')).text()).toContain("url: '/openapi.json'");
+    const other = await app.request('/docs/assets/package.json');
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect((await app.request('/docs/assets/..%2Fpackage.json')).status).toBe(404);
   });
 });
