@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { mountOpenapi } from './openapi.js';
 import { v1Routes } from './v1/index.js';
 import type { TokenIdentity } from './auth/tokens.js';
+import { createFailedAuthGuard, type FailedAuthGuard } from './auth/failed-auth.js';
 import { webRoutes } from '../web/routes.js';
 
 export interface AppDeps {
@@ -33,11 +34,17 @@ export interface AppDeps {
   now?: () => Date;
   /** Milliseconds since the epoch, for the rate limiter (tests). */
   clock?: () => number;
+  /** Unknown-token allowance per client address, shared by the API and the sign-in form (createApp makes it). */
+  failedAuth?: FailedAuthGuard;
 }
 
 export type AppEnv = { Variables: { requestId: string; identity: TokenIdentity } };
 
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
+  const deps: AppDeps = {
+    ...given,
+    failedAuth: given.failedAuth ?? createFailedAuthGuard(given.config.api.rateLimit.failedAuthPerMinute, given.clock),
+  };
   const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', async (c, next) => {

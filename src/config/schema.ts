@@ -182,11 +182,18 @@ export const configSchema = z.strictObject({
        * Requests per minute each token may make (a token bucket per token name, kept in this process's memory, so
        * with N replicas a token may make up to N times this). Over it the API answers 429 with Retry-After.
        */
-      rateLimit: z.strictObject({ requestsPerMinute: z.number().int().min(1).default(600) }).default({ requestsPerMinute: 600 }),
+      rateLimit: z.strictObject({
+        requestsPerMinute: z.number().int().min(1).default(600),
+        /**
+         * Unknown tokens each client address may present per minute (API bearer header and the sign-in form
+         * together); past it, 429 with Retry-After before the token is looked at (src/api/auth/failed-auth.ts).
+         */
+        failedAuthPerMinute: z.number().int().min(1).default(10),
+      }).default({ requestsPerMinute: 600, failedAuthPerMinute: 10 }),
       /** Largest request body the API reads, in bytes; larger ones get 413 before any parsing. */
       maxBodyBytes: z.number().int().min(1024).default(65_536),
     })
-    .default({ tokens: [], rateLimit: { requestsPerMinute: 600 }, maxBodyBytes: 65_536 }),
+    .default({ tokens: [], rateLimit: { requestsPerMinute: 600, failedAuthPerMinute: 10 }, maxBodyBytes: 65_536 }),
   /**
    * The bundled demo district. With no API token configured, `serve` makes a one-off admin token and prints it
    * at start so the pages can be tried; outside the demo the API answers 503 until a token is added.

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { deleteCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv } from '../api/app.js';
+import { clientAddress } from '../api/auth/failed-auth.js';
 import { allows, type Scope } from '../api/auth/tokens.js';
 import { httpStatusOf } from '../api/error-shape.js';
 import { formatReportCsv } from '../cli/report.js';
@@ -49,7 +50,7 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
-export function render(c: C, node: unknown, status: 200 | 400 | 401 | 403 | 404 | 409 | 500 | 502 | 503 = 200) {
+export function render(c: C, node: unknown, status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 500 | 502 | 503 = 200) {
   c.header('content-security-policy', CSP);
   c.header('x-content-type-options', 'nosniff');
   c.header('referrer-policy', 'same-origin');
@@ -111,8 +112,16 @@ export function webRoutes(deps: AppDeps) {
       return errorPage(c, 403, 'Form refused', 'The sign-in form expired or came from another site. Open the sign-in page again.');
     }
     const next = safeNext(body.next);
+    const addr = clientAddress(c);
+    const wait = deps.failedAuth?.retryAfter(addr) ?? 0;
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      log.warn({ requestId: c.get('requestId') }, 'page sign-in refused: too many unknown tokens from this address');
+      return render(c, <SignInPage district={district} csrf={csrfFor(key, `pre:${pid}`)} next={next} noTokens={tokens.empty} error={`Too many sign-ins with an unknown token from this address. Try again in ${wait} seconds.`} />, 429);
+    }
     const identity = tokens.resolve(typeof body.token === 'string' ? body.token.trim() : null);
     if (!identity) {
+      deps.failedAuth?.failed(addr);
       log.info({ requestId: c.get('requestId') }, 'page sign-in refused: unknown token');
       return render(c, <SignInPage district={district} csrf={csrfFor(key, `pre:${pid}`)} next={next} noTokens={tokens.empty} error="That token is not one rollcall knows. Check it against the api.tokens list in the config." />, 401);
     }

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { errorResponse } from '../error-shape.js';
+import { clientAddress, type FailedAuthGuard } from './failed-auth.js';
 import { allows, type Scope, type TokenIdentity, type TokenRegistry } from './tokens.js';
 
 export type AuthEnv = { Variables: { requestId: string; identity: TokenIdentity } };
@@ -21,14 +22,21 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-export function authenticate(tokens: TokenRegistry, demo: boolean): MiddlewareHandler<AuthEnv> {
+export function authenticate(tokens: TokenRegistry, demo: boolean, guard?: FailedAuthGuard): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     // A path no route serves is a 404 whoever asks: only middleware (method ALL) matched it.
     if (!matchedRoutes(c).some((r) => r.method !== 'ALL')) return next();
     if (tokens.empty && !demo) return errorResponse(c, 503, 'api_not_configured', NO_TOKEN_MESSAGE);
     const presented = bearerToken(c.req.header('authorization'));
+    const addr = clientAddress(c);
+    const wait = presented && guard ? guard.retryAfter(addr) : 0;
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return errorResponse(c, 429, 'rate_limited', `too many unknown tokens from this address; retry after ${wait} s`);
+    }
     const who = tokens.resolve(presented);
     if (!who) {
+      if (presented) guard?.failed(addr);
       c.header('WWW-Authenticate', 'Bearer realm="rollcall"');
       return errorResponse(c, 401, 'unauthorized', presented ? 'unknown API token' : 'an API token is required: Authorization: Bearer <token>');
     }

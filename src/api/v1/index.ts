@@ -22,7 +22,7 @@ export function v1Routes(deps: V1Deps) {
   // Before the bearer middleware: a help desk proves itself with its own secret or signature (inbound.ts), and
   // this route answers without calling next(), so the token check and the per-token rate limit never run for it.
   r.route('/', inboundRoutes(deps));
-  r.use('*', authenticate(deps.tokens, deps.config.demo));
+  r.use('*', authenticate(deps.tokens, deps.config.demo, deps.failedAuth));
   r.use('*', rateLimit(createRateLimiter(limit.requestsPerMinute, deps.clock), limit.requestsPerMinute));
   // Checked against Content-Length first and while streaming, so an oversized body is refused unread.
   r.use('*', bodyLimit({
