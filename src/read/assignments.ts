@@ -1,6 +1,6 @@
 /** Assignments (who holds which device, now and before), filtered and keyset-paged, newest first by default. */
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { preparedRows, type Executor } from '../db/client.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
 import { and, deviceText, inSchool, iso, normaliseSerialInput, num, personName } from './shared.js';
 
@@ -57,7 +57,7 @@ export async function listAssignments(db: Executor, q: AssignmentQuery = {}): Pr
     q.q && q.q.trim() && deviceText(q.q, 'p'),
     page.where,
   ]);
-  const rs = await rows<Record<string, unknown> & { page_key: string; page_id: number }>(db, sql`
+  const rs = await preparedRows<Record<string, unknown> & { page_key: string; page_id: number }>(db, sql`
     select a.id, d.id as device_id, d.serial, d.asset_tag, d.platform, p.id as person_id, ${personName('p')} as name, p.email,
       a.origin, a.source_id, a.started_at, a.ended_at, a.ended_reason, ${keysetColumns(spec, sql`a.id`)}
     from assignments a join devices d on d.id = a.device_id join people p on p.id = a.person_id

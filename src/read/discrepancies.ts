@@ -1,6 +1,6 @@
 /** Discrepancies (findings), filtered and keyset-paged; most severe and newest first by default. */
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { preparedRows, type Executor } from '../db/client.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
 import { and, deviceText, inSchool, iso, num, personName, personText } from './shared.js';
 
@@ -59,7 +59,7 @@ export async function listDiscrepancies(db: Executor, q: DiscrepancyQuery = {}):
     q.q && q.q.trim() && sql`(coalesce(${deviceText(q.q, null, 'dv')}, false) or coalesce(${personText(q.q, 'p')}, false) or coalesce(${personText(q.q, 'hp')}, false))`,
     page.where,
   ]);
-  const rs = await rows<Record<string, unknown> & { page_key: string; page_id: number }>(db, sql`
+  const rs = await preparedRows<Record<string, unknown> & { page_key: string; page_id: number }>(db, sql`
     select d.id, d.rule, d.severity, d.status, d.occurrence, d.subject_key, d.opened_at, d.last_seen_at, d.resolved_at, d.resolved_reason,
       d.suppressed_until, d.details, dv.id as device_id, dv.serial, dv.asset_tag,
       coalesce(p.id, hp.id) as person_id, coalesce(${personName('p')}, ${personName('hp')}) as person_name, coalesce(p.email, hp.email) as person_email,

@@ -1,6 +1,6 @@
 /** Reading people back: a filtered, keyset-paged list, and one person with the devices they hold and held. */
 import { sql, type SQL } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { preparedRows, type Executor } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
 import { HISTORY_LIMIT, historyColumns, toHistory, type HistoryEvent } from './devices.js';
@@ -72,7 +72,7 @@ export async function listPeople(db: Executor, q: PeopleQuery = {}): Promise<Pag
     q.q && q.q.trim() && personText(q.q, 'p'),
     page.where,
   ]);
-  const rs = await rows<PersonRow & { page_key: string; page_id: number }>(db, sql`
+  const rs = await preparedRows<PersonRow & { page_key: string; page_id: number }>(db, sql`
     select ${summaryColumns}, ${keysetColumns(spec, sql`p.id`)}
     from people p where ${filters}
     order by ${page.orderBy} limit ${page.limit + 1}`);
@@ -117,15 +117,15 @@ export const heldColumns = sql`a.id as assignment_id, d.id as device_id, d.seria
   a.started_at, a.ended_at, a.ended_reason`;
 
 export async function getPersonDetail(db: Executor, id: number): Promise<PersonDetail> {
-  const [p] = await rows<PersonRow & { username: string | null; first_seen_at: string; last_seen_at: string; deactivated_at: string | null }>(db, sql`
+  const [p] = await preparedRows<PersonRow & { username: string | null; first_seen_at: string; last_seen_at: string; deactivated_at: string | null }>(db, sql`
     select ${summaryColumns}, p.username, p.first_seen_at, p.last_seen_at, p.deactivated_at from people p where p.id = ${id}`);
   if (!p) throw new NotFoundError(`no person with id ${id}`, { personId: id });
-  const held = await rows<Record<string, unknown>>(db, sql`
+  const held = await preparedRows<Record<string, unknown>>(db, sql`
     select ${heldColumns} from assignments a join devices d on d.id = a.device_id
     where a.person_id = ${id} order by a.ended_at desc nulls first, a.started_at desc, a.id desc`);
-  const disc = await rows<{ id: number; rule: string; severity: string; status: string; opened_at: string }>(db, sql`
+  const disc = await preparedRows<{ id: number; rule: string; severity: string; status: string; opened_at: string }>(db, sql`
     select id, rule, severity, status, opened_at from discrepancies where person_id = ${id} and status <> 'resolved' order by id`);
-  const history = await rows<Record<string, unknown>>(db, sql`
+  const history = await preparedRows<Record<string, unknown>>(db, sql`
     ${historyColumns} from events e where e.entity = 'person' and e.entity_id = ${id}
     union all ${historyColumns} from assignments a join events e on e.entity = 'assignment' and e.entity_id = a.id where a.person_id = ${id}
     order by at desc, id desc limit ${HISTORY_LIMIT}`);

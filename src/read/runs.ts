@@ -1,6 +1,6 @@
 /** Sync runs: a keyset-paged list (newest first) and one run with its per-stream counts and quarantine counts. */
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { preparedRows, type Executor } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { keyset, keysetColumns, toPage, type Page, type PageRequest, type SortSpec } from './cursor.js';
 import { and, iso, num } from './shared.js';
@@ -63,7 +63,7 @@ const columns = sql`r.id, r.source_id, r.mode, r.status, r.dry_run, r.trigger_ke
 
 export async function listRuns(db: Executor, q: RunQuery = {}): Promise<Page<RunSummary>> {
   const page = keyset(newest, 'newest', sql`r.id`, q);
-  const rs = await rows<Row & { page_key: string; page_id: number }>(db, sql`
+  const rs = await preparedRows<Row & { page_key: string; page_id: number }>(db, sql`
     select ${columns}, ${keysetColumns(newest, sql`r.id`)} from sync_runs r
     where ${and([q.source && sql`r.source_id = ${q.source}`, q.status && sql`r.status = ${q.status}`, page.where])}
     order by ${page.orderBy} limit ${page.limit + 1}`);
@@ -71,9 +71,9 @@ export async function listRuns(db: Executor, q: RunQuery = {}): Promise<Page<Run
 }
 
 export async function getRun(db: Executor, id: number): Promise<RunDetail> {
-  const [r] = await rows<Row & { held: { plan?: Record<string, number> } | null }>(db, sql`select ${columns}, r.held from sync_runs r where r.id = ${id}`);
+  const [r] = await preparedRows<Row & { held: { plan?: Record<string, number> } | null }>(db, sql`select ${columns}, r.held from sync_runs r where r.id = ${id}`);
   if (!r) throw new NotFoundError(`no run with id ${id}`, { runId: id });
-  const q = await rows<{ outcome: 'rejected' | 'kept' | 'warning'; n: number }>(db, sql`
+  const q = await preparedRows<{ outcome: 'rejected' | 'kept' | 'warning'; n: number }>(db, sql`
     select outcome, count(*)::int as n from quarantine where run_id = ${id} group by outcome`);
   const count = (o: string) => num(q.find((x) => x.outcome === o)?.n ?? 0);
   return {
