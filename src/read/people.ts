@@ -9,7 +9,14 @@ import { and, inSchool, iso, num, personName, personText } from './shared.js';
 export const PEOPLE_SORTS = ['name', '-name', 'id', '-id'] as const;
 export type PeopleSort = (typeof PEOPLE_SORTS)[number];
 
-const nameKey = sql`lower(coalesce(p.family_name, '') || ' ' || coalesce(p.preferred_name, p.given_name, ''))`;
+/**
+ * Family name, then given name, case- and accent-blind: Álvarez files under A and Muñoz beside Munoz, as on a
+ * printed roster. The database's collation cannot be relied on for that (C.UTF-8 on a stock server, and the
+ * embedded database has no ICU), so accented Latin letters are folded to their base letter first.
+ */
+const FOLD_FROM = 'áàâäãåāăąçćčďéèêëēėęěíìîïīįľłñńňóòôöõøōőřśšşťúùûüūůűųýÿžźż';
+const FOLD_TO = 'aaaaaaaaacccdeeeeeeeeiiiiiillnnnoooooooorssstuuuuuuuuyyzzz';
+const nameKey = sql`translate(lower(coalesce(p.family_name, '') || ' ' || coalesce(p.preferred_name, p.given_name, '')), ${sql.raw(`'${FOLD_FROM}'`)}, ${sql.raw(`'${FOLD_TO}'`)})`;
 const sorts: Record<PeopleSort, SortSpec> = {
   name: { expr: nameKey, type: 'text' },
   '-name': { expr: nameKey, type: 'text', desc: true },
