@@ -44,7 +44,8 @@ function merged(stageCol: string, tableCol: string): string {
   return `case when t.id is not null and latest.keep @> array['${stageCol}']::text[] then t.${q(tableCol)} else latest.${q(stageCol)} end as ${q(stageCol)}`;
 }
 
-export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: string, runId: number | null, actor: string): Promise<UpsertCounts> {
+/** Upserts the staged rows of `from` (a batch table, or the whole stage) that are not deferred. */
+export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: string, runId: number | null, actor: string, from: string = spec.stage): Promise<UpsertCounts> {
   const copied = spec.columns.map((c) => c.name);
   const derived = spec.derived?.(sourceId) ?? {};
   const derivedNames = Object.keys(derived);
@@ -85,10 +86,10 @@ export async function upsertStream(tx: Executor, spec: StreamSpec, sourceId: str
     -- at 100k people: a DISTINCT ON over the whole stage, then the join, took 2.1 s of a 1,060-row upsert).
     s as (
       select latest.external_id, latest.deleted, latest.content_hash, ${sql.raw(stagedExprs.join(', '))}
-      from ${sql.raw(spec.stage)} latest
+      from ${sql.raw(from)} latest
       left join ${sql.raw(spec.table)} t on t.source_id = ${sourceId} and t.external_id = latest.external_id
-      where not latest.unchanged and not latest.kept
-        and not exists (select 1 from ${sql.raw(spec.stage)} l2 where l2.external_id = latest.external_id and l2.seq > latest.seq and not l2.kept)
+      where not latest.unchanged and not latest.kept and not latest.deferred
+        and not exists (select 1 from ${sql.raw(from)} l2 where l2.external_id = latest.external_id and l2.seq > latest.seq and not l2.kept)
         and (t.id is null or t.content_hash is distinct from latest.content_hash
              or (t.deactivated_at is not null and not latest.deleted))
     ),
