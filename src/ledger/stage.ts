@@ -22,7 +22,6 @@ export const batchTable = (spec: StreamSpec) => `${spec.stage}_batch`;
  * The stage and its batch table. `kept`: the record is present but could not be applied (its live row stays as
  * it was); `keep`: columns whose stored value stays because this read could not supply them (a bad optional
  * cell, a column missing from the file); `deferred`: applied only once the read is complete (see LedgerWriter).
- * The indexes serve the per-batch lookups of ids and serials read earlier in the run.
  */
 export async function createStage(tx: Executor, spec: StreamSpec, incremental: boolean): Promise<void> {
   const cols = stageColumns(spec).map((c) => `"${c.name}" ${c.type}`).join(', ');
@@ -30,8 +29,6 @@ export async function createStage(tx: Executor, spec: StreamSpec, incremental: b
   await tx.execute(sql.raw(`create temp table if not exists ${spec.stage} ${def}`));
   if (!incremental) return;
   await tx.execute(sql.raw(`create temp table if not exists ${batchTable(spec)} ${def}`));
-  await tx.execute(sql.raw(`create index if not exists ${spec.stage}_id on ${spec.stage} (external_id)`));
-  if (spec.stream === 'devices') await tx.execute(sql.raw(`create index if not exists ${spec.stage}_serial on ${spec.stage} (serial)`));
 }
 
 /**
@@ -41,8 +38,9 @@ export async function createStage(tx: Executor, spec: StreamSpec, incremental: b
  */
 async function ledgerState(tx: Executor, spec: StreamSpec, sourceId: string, ids: string[]): Promise<Map<string, { hash: string; dead: boolean }>> {
   const found = await rows<{ external_id: string; content_hash: string; dead: boolean }>(tx, sql`
-    select external_id, content_hash, deactivated_at is not null as dead from ${sql.raw(spec.table)}
-    where source_id = ${sourceId} and external_id = any(${sql.param(ids)}::text[])`);
+    select t.external_id, t.content_hash, t.deactivated_at is not null as dead from unnest(${sql.param(ids)}::text[]) as i(id)
+    cross join lateral (select external_id, content_hash, deactivated_at from ${sql.raw(spec.table)} t
+      where t.source_id = ${sourceId} and t.external_id = i.id limit 1) t`);
   return new Map(found.map((r) => [r.external_id, { hash: r.content_hash, dead: r.dead === true || String(r.dead) === 'true' }]));
 }
 
