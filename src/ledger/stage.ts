@@ -61,7 +61,7 @@ export interface StageDecider {
 }
 
 /**
- * Appends one batch to `table`; `seqStart` numbers rows so the last duplicate of an id wins, as in the file. A
+ * Appends one batch to `into`; `seqStart` numbers rows so the last duplicate of an id wins, as in the file. A
  * record whose hash equals its live row's is staged as id and hash only (it is needed for the absence check,
  * not the upsert): an unchanged nightly re-sync then costs little more than parsing the files. `keep[i]` lists
  * the ledger columns of record i whose stored value stays (see StagedKeep); it is part of the hash, so a value
@@ -69,11 +69,13 @@ export interface StageDecider {
  */
 export async function stageBatch<S extends Stream>(
   tx: Executor, spec: StreamSpec<S>, sourceId: string, records: RecordByStream[S][], seqStart: number, keep: (string[] | null)[] = [],
-  into: string = spec.stage, decider?: StageDecider,
+  into: string = spec.stage, decider?: StageDecider, ledgerEmpty = false,
 ): Promise<StagedBatch | { clash: string }> {
   if (records.length === 0) return { unchanged: 0, deferred: 0 };
   const cols = stageColumns(spec);
-  const known = await ledgerState(tx, spec, sourceId, records.map((r) => r.externalId));
+  // A source's first read of a stream has nothing to compare with: every record is new to the ledger, as it is
+  // when the read is applied whole (rows this run wrote itself are skipped by the upsert's hash guard).
+  const known = ledgerEmpty ? new Map<string, { hash: string; dead: boolean }>() : await ledgerState(tx, spec, sourceId, records.map((r) => r.externalId));
   const hashes = records.map((r, i) => (keep[i]?.length ? contentHash({ r, keep: keep[i] }) : contentHash(r)));
   const unchanged = records.map((r, i) => {
     const k = known.get(r.externalId);

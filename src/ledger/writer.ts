@@ -110,6 +110,8 @@ interface StagedStream {
   /** Ids staged so far (records, not kept rejects), and serials of device records not unchanged. */
   ids: Set<string>;
   serials: Set<string>;
+  /** The source had no row of this stream when the run began (its first read). */
+  ledgerEmpty: boolean;
 }
 
 const SAVEPOINT = 'ledger_run';
@@ -162,11 +164,13 @@ export class LedgerWriter {
       // People take their school from orgs as they are written: orgs after people would link them differently.
       if (this.incremental && batch.stream === 'orgs' && this.staged.has('people')) await this.giveUp('orgs arrived after people');
       await createStage(this.tx, spec, this.incremental);
-      st = { bulk: this.opts.mode === 'full' && batch.processingMode === 'bulk', seq: 0, rejected: 0, kept: 0, warnings: 0, deferred: 0, applied: noCounts(), ids: new Set(), serials: new Set() };
+      st = { bulk: this.opts.mode === 'full' && batch.processingMode === 'bulk', seq: 0, rejected: 0, kept: 0, warnings: 0, deferred: 0, applied: noCounts(), ids: new Set(), serials: new Set(), ledgerEmpty: false };
       this.staged.set(batch.stream, st);
-      const [r] = await rows<{ n: number }>(this.tx, sql`select count(*)::int as n from ${sql.raw(spec.table)}
+      const [r] = await rows<{ n: number; any: boolean | string }>(this.tx, sql`select count(*)::int as n,
+        exists (select 1 from ${sql.raw(spec.table)} where source_id = ${sourceId}) as any from ${sql.raw(spec.table)}
         where source_id = ${sourceId} and deactivated_at is null and ${sql.raw(`"${spec.state.column}"`)} = ${spec.state.live}`);
       this.live[batch.stream] = Number(r?.n ?? 0);
+      st.ledgerEmpty = !isTrue(r?.any);
     }
     const warnings = batch.warnings ?? [];
     const byId = new Map<string, string[]>();
@@ -182,7 +186,7 @@ export class LedgerWriter {
       const t0 = performance.now();
       const into = batchTable(spec);
       await this.tx.execute(sql.raw(`truncate ${into}`));
-      const staged = await stageBatch(this.tx, spec, sourceId, batch.records as never[], st.seq, keep, into, this.decider(spec, st));
+      const staged = await stageBatch(this.tx, spec, sourceId, batch.records as never[], st.seq, keep, into, this.decider(spec, st), st.ledgerEmpty);
       if ('clash' in staged) await this.giveUp(staged.clash);
       else st.deferred += staged.deferred;
       await this.tx.execute(sql.raw(`insert into ${spec.stage} select * from ${into}`));
