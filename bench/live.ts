@@ -32,12 +32,18 @@ export interface LiveOptions {
 
 type Json = Record<string, number>;
 
+/**
+ * The heap bound the product ships with (Dockerfile ENTRYPOINT, `npm start`): peak RSS is measured as a district
+ * runs it. With a 4 GB bound V8 collects lazily and RSS shows garbage, not what the process holds (ADR 0014).
+ */
+const PRODUCT_NODE_OPTIONS = '--max-old-space-size=512';
+
 /** Runs a bench script in its own process without blocking this one (the fakes answer from here). */
 function child(args: string[], env: Record<string, string> = {}): Promise<Json> {
   const { DATABASE_URL: _server, ...base } = process.env;
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: root, env: { ...base, NODE_OPTIONS: '--max-old-space-size=4096', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root, env: { ...base, NODE_OPTIONS: PRODUCT_NODE_OPTIONS, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';

@@ -21,6 +21,15 @@ import { runSync } from '../src/sync/runner.js';
 const [phase, configFile, tsvDir] = process.argv.slice(2);
 const config = loadConfig({ file: configFile, env: process.env, cwd: process.cwd() });
 const log = pino({ level: 'warn' });
+/** The writer's step timings (debug `ledger step` lines), summed per step: where the time after the read goes. */
+const steps: Record<string, number> = {};
+const syncLog = pino({ level: 'debug' }, {
+  write(line: string) {
+    const l = JSON.parse(line) as { msg?: string; level?: number; step?: string; ms?: number };
+    if (l.msg === 'ledger step' && l.step) steps[l.step] = (steps[l.step] ?? 0) + (l.ms ?? 0);
+    else if ((l.level ?? 0) >= 40) process.stderr.write(line);
+  },
+});
 
 const tsvCell = (v: unknown) => (v === null || v === undefined ? '\\N' : String(typeof v === 'object' ? JSON.stringify(v) : v).replace(/[\\\t\n\r]/g, ' '));
 const PEOPLE_COLS = ['external_id', 'role', 'status', 'given_name', 'family_name', 'email', 'username', 'sis_id', 'grades', 'school_external_id'];
@@ -74,7 +83,7 @@ async function main(): Promise<Record<string, unknown>> {
     const timing = { readMs: 0, heldMs: 0, afterReadMs: 0, readEnded: 0 };
     for (const plain of config.sources) {
       const source = { ...plain, connector: { ...plain.connector, read: timedRead(plain.connector.read.bind(plain.connector), timing) } };
-      const r = await runSync({ db, log, domains: config.district.domains }, source, { force: true });
+      const r = await runSync({ db, log: syncLog, domains: config.district.domains }, source, { force: true });
       timing.afterReadMs += performance.now() - timing.readEnded;
       if (r.status !== 'succeeded') throw new Error(`${source.id}: ${r.status} ${r.error ?? ''}`);
       for (const s of Object.values(r.result!.streams)) written += s.created + s.updated + s.deactivated + s.reactivated;
@@ -85,6 +94,7 @@ async function main(): Promise<Record<string, unknown>> {
     out.readMs = Math.round(timing.readMs);
     out.heldMs = Math.round(timing.heldMs);
     out.afterReadMs = Math.round(timing.afterReadMs);
+    out.steps = steps;
   } else if (phase === 'reconcile') {
     const summary = await reconcile(db, config, { log });
     out.summary = summary;

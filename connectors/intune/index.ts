@@ -3,11 +3,11 @@
  * managedDevices, so every run is a full read (`processingMode: 'bulk'`), checked against Intune's own count.
  *
  * Shape of a read: the pages are listed by following `@odata.nextLink` verbatim (`$skip` silently returns
- * nothing) and each page is mapped and passed on as it arrives, so the ledger stages it while the next page is
- * fetched and memory does not grow with the fleet's records. Completeness needs the whole list: the count is
- * compared after the last page, and a mismatch throws then, which fails the run and rolls back everything staged
- * (nothing is applied or deactivated). Re-enrolled hardware is settled as records arrive (ReenrolledTracker): a
- * stale twin passed on before its newer twin arrived is retracted at the end of the read.
+ * nothing) and each page is mapped and passed on as it arrives, so the ledger applies it (in the run's transaction)
+ * while the next page is fetched and memory does not grow with the fleet's records. Completeness needs the whole
+ * list: the count is compared after the last page, and a mismatch throws then, which fails the run and rolls back
+ * everything it wrote (nothing is applied or deactivated). Re-enrolled hardware is settled as records arrive
+ * (ReenrolledTracker): a stale twin passed on before its newer twin arrived is retracted at the end of the read.
  */
 import { z } from 'zod';
 import { Batcher } from '../shared/batcher.js';
@@ -126,9 +126,9 @@ async function* read(ctx: Ctx<IntuneConfig>): AsyncGenerator<Batch> {
     if (!p.success) throw new SourceFormatError(`intune: managedDevices page ${n} is not a Graph collection`, { page: n });
     return { items: p.data.value, next: p.data['@odata.nextLink'] };
   }, { label: 'intune: managedDevices' });
-  // Each page is passed on as it arrives (the ledger stages it while the next page is fetched). Nothing staged is
-  // applied before the read ends, and a read that ends with a count mismatch throws: the run then rolls back, so a
-  // short list still deactivates nothing.
+  // Each page is passed on as it arrives (the ledger applies it while the next page is fetched). Deactivation by
+  // absence waits for the end of a complete read, and a read that ends with a count mismatch throws: the run's
+  // transaction then rolls back, so a short list still changes and deactivates nothing.
   for await (const { items, n } of pages) {
     page = n;
     for (const [i, item] of items.entries()) {

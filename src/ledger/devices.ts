@@ -12,15 +12,17 @@ import { countByAction, recordHistory } from './history.js';
 const attrs = ['asset_tag', 'model', 'manufacturer', 'platform', 'status'] as const;
 const attrJson = (a: string) => `jsonb_build_object(${attrs.map((n) => `'${n}', ${a}.${n}`).join(', ')})`;
 
-export async function upsertDevices(tx: Executor, runId: number | null, actor: string): Promise<{ created: number; updated: number; reactivated: number }> {
+/** The device rows for the staged observations of `from` (a batch table, or the whole stage) that are not deferred. */
+export async function upsertDevices(tx: Executor, runId: number | null, actor: string, from = 'stage_devices'): Promise<{ created: number; updated: number; reactivated: number }> {
   const by = await countByAction(tx, sql`
     with latest as (
       -- Prefer a live row for the serial, then the file's last one.
       select distinct on (serial) serial, asset_tag, model, manufacturer, platform, deleted
-      from stage_devices where not unchanged and not kept order by serial, deleted asc, seq desc
+      from ${sql.raw(from)} where not unchanged and not kept and not deferred order by serial, deleted asc, seq desc
     ),
     s as (
-      select latest.* from latest left join devices d on d.serial = latest.serial
+      -- Lateral lookups by serial (see liveRow in upsert.ts): one index probe per staged serial.
+      select latest.* from latest left join lateral (select * from devices d where d.serial = latest.serial limit 1) d on true
       where d.id is null
          or (d.asset_tag is null and latest.asset_tag is not null)
          or (d.model is null and latest.model is not null)
@@ -29,7 +31,7 @@ export async function upsertDevices(tx: Executor, runId: number | null, actor: s
          or (d.deactivated_at is not null and not latest.deleted)
     ),
     old as (
-      select d.id, d.deactivated_at, ${sql.raw(attrJson('d'))} as oj from devices d join s on s.serial = d.serial
+      select d.id, d.deactivated_at, ${sql.raw(attrJson('d'))} as oj from s cross join lateral (select * from devices d where d.serial = s.serial limit 1) d
     ),
     up as (
       insert into devices as d (serial, asset_tag, model, manufacturer, platform, status)

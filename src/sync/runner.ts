@@ -1,5 +1,5 @@
 /**
- * One sync run: one source, one mode. The connector's read is staged and applied in a single transaction
+ * One sync run: one source, one mode. The connector's read is applied batch by batch in a single transaction
  * under a per-source advisory lock (one run per source across every replica). A read that throws rolls the
  * whole run back, so a truncated file or an upstream outage changes nothing; the failure is recorded.
  *
@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { SourceConfig } from '../config/index.js';
 import { rows, type Database } from '../db/client.js';
 import { AppError, isAppError } from '../errors.js';
-import { LedgerWriter, type Plan, type WriteResult } from '../ledger/writer.js';
+import { LedgerWriter, RereadNeeded, type Plan, type WriteResult } from '../ledger/writer.js';
 import { enqueue } from '../outbox/enqueue.js';
 import { createConnectorCtx } from './connector-ctx.js';
 import { safeError, safeMessage } from './safe-error.js';
@@ -121,18 +121,33 @@ export async function runSync(deps: RunDeps, source: SourceConfig, opts: RunOpti
         await markInterrupted(tx, source.id, runId);
       }
       log.info({ runId, dryRun: Boolean(opts.dryRun), approves: opts.approve?.runId }, 'sync started');
-      const writer = new LedgerWriter(tx, { sourceId: source.id, runId, mode, log });
       let cursor: unknown;
-      // One batch is staged while the connector parses the next: the database works on its own core meanwhile.
-      let staging: Promise<void> = Promise.resolve();
-      for await (const batch of source.connector.read(ctx, readOpts)) {
-        signal.throwIfAborted();
-        await staging;
-        if (batch.cursor !== undefined) cursor = batch.cursor;
-        staging = writer.add(batch);
-        staging.catch(() => {}); // surfaced by the next await; this only keeps it from being reported unhandled
+      // Each batch is staged and applied while the connector fetches the next page: the database works on its own
+      // core meanwhile, and after the last page only the whole-read steps remain (ADR 0014).
+      const readInto = async (writer: LedgerWriter): Promise<LedgerWriter> => {
+        cursor = undefined;
+        let writing: Promise<void> = Promise.resolve();
+        for await (const batch of source.connector.read(ctx, readOpts)) {
+          signal.throwIfAborted();
+          await writing;
+          if (batch.cursor !== undefined) cursor = batch.cursor;
+          writing = writer.add(batch);
+          writing.catch(() => {}); // surfaced by the next await; this only keeps it from being reported unhandled
+        }
+        await writing;
+        return writer;
+      };
+      const writerOpts = { sourceId: source.id, runId, mode, log };
+      let writer: LedgerWriter;
+      try {
+        writer = await readInto(new LedgerWriter(tx, writerOpts));
+      } catch (e) {
+        if (!(e instanceof RereadNeeded)) throw e;
+        // Rare (an id read twice with different content): the batches applied so far are rolled back, and the
+        // source is read again and applied whole.
+        log.warn({ runId, reason: e.reason }, 'reading the source again to apply it whole');
+        writer = await readInto(new LedgerWriter(tx, { ...writerOpts, incremental: false }));
       }
-      await staging;
       const res = await writer.apply({
         force: Boolean(opts.force || opts.approve), threshold: source.deletionThreshold, domains: deps.domains,
         expect: opts.approve,
