@@ -138,9 +138,12 @@ export async function runApiBench(opts: { serverUrl: string; devices: number; se
       m++;
       return `/api/v1/devices?platform=chromeos&status=active&school=School%20${1 + (m % SCHOOLS)}&limit=50`;
     };
+    // A server that has run for a while: its code compiled, each pooled connection holding its prepared
+    // statements. Measured on a fresh process, 15 s of details at 200 req/s: p99 121 ms in the first 15 s, then
+    // 41 ms and 24 ms (other serials) in the next two; 3 s of warm-up left the timed phase at p99 393 ms.
     log('warming up');
-    await drive(base, token, 50, 3, serialPath);
-    await drive(base, token, 20, 3, listPath);
+    await drive(base, token, 200, 15, serialPath);
+    await drive(base, token, 10, 5, listPath);
     if (opts.seconds === 0) log('seconds = 0: seeded and warmed only');
     log(`GET devices/{serial} at 200 req/s for ${opts.seconds} s`);
     const detail = await drive(base, token, 200, opts.seconds, serialPath);
