@@ -82,7 +82,9 @@ function phase(name: string, config: string, extra: string[] = []): Record<strin
   // DATABASE_URL would override the embedded engine's config (as it does for a user): phases get only the file.
   const { DATABASE_URL: _server, ...env } = process.env;
   const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'phase.ts'), name, config, ...extra], {
-    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...env, NODE_OPTIONS: '--max-old-space-size=4096' },
+    // The heap bound the product ships with (Dockerfile, `npm start`; ADR 0014), so a district's largest file
+    // sync is measured as it would run.
+    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...env, NODE_OPTIONS: '--max-old-space-size=512' },
   });
   const line = out.trim().split('\n').pop()!;
   return JSON.parse(line) as Record<string, number>;
