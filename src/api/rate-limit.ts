@@ -12,23 +12,38 @@ import { errorResponse } from './error-shape.js';
 export interface RateLimiter {
   /** Takes one request from `key`'s bucket; when empty, how many seconds until one is back. */
   take(key: string): { ok: true; remaining: number } | { ok: false; retryAfterS: number };
+  /** Seconds until `key` has a request to take, or 0 when it has one now; takes nothing. */
+  wait(key: string): number;
 }
 
-export function createRateLimiter(perMinute: number, now: () => number = Date.now): RateLimiter {
+/**
+ * `maxKeys` bounds the memory when keys come from outside (client addresses): past it the key whose bucket was
+ * touched longest ago is forgotten, i.e. given a full bucket again.
+ */
+export function createRateLimiter(perMinute: number, now: () => number = Date.now, maxKeys = Infinity): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const perMs = perMinute / 60_000;
+  const level = (key: string) => {
+    const t = now();
+    const b = buckets.get(key);
+    return { tokens: b ? Math.min(perMinute, b.tokens + (t - b.at) * perMs) : perMinute, at: t };
+  };
+  const retryAfterS = (tokens: number) => Math.max(1, Math.ceil((1 - tokens) / perMs / 1000));
   return {
     take(key) {
-      const t = now();
-      const b = buckets.get(key) ?? { tokens: perMinute, at: t };
-      b.tokens = Math.min(perMinute, b.tokens + (t - b.at) * perMs);
-      b.at = t;
+      const b = level(key);
+      buckets.delete(key); // re-inserted last: Map order is then least recently touched first
       buckets.set(key, b);
+      if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!);
       if (b.tokens >= 1) {
         b.tokens -= 1;
         return { ok: true, remaining: Math.floor(b.tokens) };
       }
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
+      return { ok: false, retryAfterS: retryAfterS(b.tokens) };
+    },
+    wait(key) {
+      const { tokens } = level(key);
+      return tokens >= 1 ? 0 : retryAfterS(tokens);
     },
   };
 }

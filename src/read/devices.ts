@@ -62,9 +62,11 @@ type DeviceRow = {
   assignment_id: number | null; person_id: number | null; person_name: string | null; email: string | null; since: Date | string | null;
 };
 
-const summaryColumns = sql`d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.platform, d.status, d.first_seen_at, d.last_seen_at,
-  array(select distinct o.source_id from device_observations o where o.device_id = d.id and o.active and o.deactivated_at is null order by 1) as sources,
-  a.id as assignment_id, a.started_at as since, p.id as person_id, ${personName('p')} as person_name, p.email`;
+/** A device's own summary columns and its live sources; the holder's columns follow (see the two below). */
+const deviceColumns = sql`d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.platform, d.status, d.first_seen_at, d.last_seen_at,
+  array(select distinct o.source_id from device_observations o where o.device_id = d.id and o.active and o.deactivated_at is null order by 1) as sources`;
+
+const summaryColumns = sql`${deviceColumns}, a.id as assignment_id, a.started_at as since, p.id as person_id, ${personName('p')} as person_name, p.email`;
 
 function toSummary(r: DeviceRow): DeviceSummary {
   return {
@@ -105,9 +107,7 @@ export async function listDevices(db: Executor, q: DeviceQuery = {}): Promise<Pa
 type ListRow = DeviceRow & { page_key: string; page_id: number };
 
 /** The summary columns when `p` is the held-at-school set (it carries the open assignment). */
-const listColumns = sql`d.id, d.serial, d.asset_tag, d.model, d.manufacturer, d.platform, d.status, d.first_seen_at, d.last_seen_at,
-  array(select distinct o.source_id from device_observations o where o.device_id = d.id and o.active and o.deactivated_at is null order by 1) as sources,
-  p.assignment_id, p.since, p.id as person_id, ${personName('p')} as person_name, p.email`;
+const listColumns = sql`${deviceColumns}, p.assignment_id, p.since, p.id as person_id, ${personName('p')} as person_name, p.email`;
 
 /**
  * A school filter is answered from the school's side: its people (index on the school they are linked to, or

@@ -12,6 +12,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
+import { createRateLimiter } from '../rate-limit.js';
 
 export interface FailedAuthGuard {
   /** Seconds until `addr` may try again, or 0 when it may now. */
@@ -20,30 +21,15 @@ export interface FailedAuthGuard {
   failed(addr: string): void;
 }
 
-/** Past this many addresses, the fullest buckets (addresses with no recent failure) are forgotten first. */
+/** Past this many addresses, the one whose last failure is oldest is forgotten first. */
 const MAX_ADDRESSES = 10_000;
 
+/** The per-token limiter's bucket, keyed by address, spent only by failures. */
 export function createFailedAuthGuard(perMinute: number, now: () => number = Date.now): FailedAuthGuard {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = perMinute / 60_000;
-  const level = (addr: string): { tokens: number; at: number } => {
-    const t = now();
-    const b = buckets.get(addr);
-    if (!b) return { tokens: perMinute, at: t };
-    return { tokens: Math.min(perMinute, b.tokens + (t - b.at) * perMs), at: t };
-  };
+  const limiter = createRateLimiter(perMinute, now, MAX_ADDRESSES);
   return {
-    retryAfter(addr) {
-      const b = level(addr);
-      return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
-    },
-    failed(addr) {
-      const b = level(addr);
-      b.tokens = Math.max(0, b.tokens - 1);
-      buckets.delete(addr); // re-inserted last: Map order is then oldest failure first
-      buckets.set(addr, b);
-      if (buckets.size > MAX_ADDRESSES) buckets.delete(buckets.keys().next().value!);
-    },
+    retryAfter: (addr) => limiter.wait(addr),
+    failed: (addr) => void limiter.take(addr),
   };
 }
 
