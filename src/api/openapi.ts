@@ -14,7 +14,8 @@ const API_DESCRIPTION = `Admin API of the rollcall 1:1 device ledger.
 Authenticate with \`Authorization: Bearer <token>\` using a token from \`api.tokens\` in the config. Scopes are ordered
 read < write < admin; a token holding a higher scope may use every route of the lower ones. 401 means no token or an
 unknown one, 403 a scope too low, 503 that no token is configured yet. Each token may make 600 requests per minute
-(\`api.rateLimit\`); over that the API answers 429 with Retry-After.
+(\`api.rateLimit\`); over that the API answers 429 with Retry-After. A client address that presents more than
+\`api.rateLimit.failedAuthPerMinute\` unknown tokens a minute (default 10) also gets 429, before its token is checked.
 
 Lists page with \`?limit=&cursor=\`: pass the previous page's \`nextCursor\` back as \`cursor\` until it is null. Paging
 is keyset-based, so rows inserted while you page never make a row repeat or vanish.`;
